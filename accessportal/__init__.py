@@ -1,0 +1,5 @@
+"""The Access Portal Django project."""
+
+from accessportal.celery import app as celery_app
+
+__all__ = ["celery_app"]

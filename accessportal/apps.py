@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccessPortalConfig(AppConfig):
+    name = "accessportal"
+    verbose_name = "Identities"

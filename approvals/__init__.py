@@ -1,0 +1,1 @@
+"""Everything about asking for access and deciding."""

@@ -1,0 +1,444 @@
+"""Requests, decisions, grants, provisioning jobs and the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.base import EntitlementKind
+
+
+class RequestState(models.TextChoices):
+    """The states of an AccessRequest, exactly as the API exposes them."""
+
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    PROVISIONING = "provisioning", "Provisioning"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+    REVOKED = "revoked", "Revoked"
+    ENDED = "ended", "Ended"
+
+
+class ApprovalRule(models.TextChoices):
+    """Who must approve."""
+
+    AUTO = "auto", "Approved automatically"
+    MANAGER = "manager", "The beneficiary's manager"
+    OWNER = "owner", "The entitlement's owner"
+    MANAGER_THEN_OWNER = "manager_then_owner", "Manager, then owner"
+    GROUP = "group", "Any member of the approver group"
+    N_OF_M = "n_of_m", "N of the approvers"
+    ADMINS = "admins", "Portal administrators"
+
+
+class Policy(models.Model):
+    """Approval rules and limits, resolved per entitlement, resource, kind, else default."""
+
+    name = models.CharField(max_length=200)
+    entitlement = models.OneToOneField(
+        "connectors.Entitlement", null=True, blank=True, on_delete=models.CASCADE
+    )
+    resource = models.OneToOneField(
+        "connectors.Resource", null=True, blank=True, on_delete=models.CASCADE
+    )
+    kind = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[(k.value, k.name.replace("_", " ").title()) for k in EntitlementKind],
+    )
+    is_default = models.BooleanField(default=False)
+    rule = models.CharField(
+        max_length=30, choices=ApprovalRule.choices, default=ApprovalRule.MANAGER
+    )
+    approver_group = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.PROTECT
+    )
+    approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="policies_as_approver"
+    )
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    max_duration_days = models.PositiveIntegerField(null=True, blank=True)
+    default_duration_days = models.PositiveIntegerField(null=True, blank=True)
+    justification_required = models.BooleanField(default=True)
+    managers_may_request_for_reports = models.BooleanField(default=True)
+    fallback_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="policies_as_fallback",
+    )
+    escalate_after_hours = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=~Q(kind=""), name="policy_one_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="policy_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
+    """Named queries on requests."""
+
+    def open(self) -> AccessRequestQuerySet:
+        """Requests still waiting for a decision or for provisioning."""
+        return self.filter(
+            state__in=[
+                RequestState.PENDING,
+                RequestState.APPROVED,
+                RequestState.PROVISIONING,
+            ]
+        )
+
+
+class AccessRequest(models.Model):
+    """Someone asks that a beneficiary be given an entitlement."""
+
+    batch = models.UUIDField(default=uuid.uuid4, db_index=True, help_text="One cart")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requests_made"
+    )
+    beneficiary = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requests_received",
+    )
+    entitlement = models.ForeignKey(
+        "connectors.Entitlement", on_delete=models.PROTECT, related_name="requests"
+    )
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL)
+    justification = models.TextField(blank=True)
+    duration_days = models.PositiveIntegerField(null=True, blank=True)
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Requested end of access"
+    )
+    state = models.CharField(
+        max_length=20,
+        choices=RequestState.choices,
+        default=RequestState.PENDING,
+        db_index=True,
+    )
+    state_reason = models.TextField(blank=True)
+    ticket_key = models.CharField(
+        max_length=50, blank=True, help_text="Jira ticket trail"
+    )
+    extends_grant = models.ForeignKey(
+        "Grant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="extensions",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["beneficiary", "entitlement", "state"])]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk}: {self.entitlement} for {self.beneficiary}"
+
+
+class StepState(models.TextChoices):
+    """The state of one approval stage."""
+
+    WAITING = "waiting", "Waiting"  # a later stage, not yet open
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ApprovalStep(models.Model):
+    """One stage of a request's approval: who may decide and what was decided."""
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="steps"
+    )
+    order = models.PositiveSmallIntegerField()
+    rule = models.CharField(max_length=30, choices=ApprovalRule.choices)
+    approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="approval_steps"
+    )
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    state = models.CharField(
+        max_length=20, choices=StepState.choices, default=StepState.WAITING
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "order"], name="step_order_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.order} of request #{self.request_id} ({self.state})"
+
+
+class Decision(models.TextChoices):
+    """An approver's answer."""
+
+    APPROVE = "approve", "Approve"
+    DENY = "deny", "Deny"
+
+
+class ApprovalDecision(models.Model):
+    """One person's decision on an approval step."""
+
+    step = models.ForeignKey(
+        ApprovalStep, on_delete=models.CASCADE, related_name="decisions"
+    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    is_override = models.BooleanField(
+        default=False, help_text="An admin decided outside scope"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "decided_by"], name="one_decision_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decided_by} {self.decision} step #{self.step_id}"
+
+
+class GrantState(models.TextChoices):
+    """Lifecycle of approved access."""
+
+    PENDING = "pending", "Waiting for provisioning"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Provisioning failed"
+    REVOKING = "revoking", "Being removed"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class GrantQuerySet(models.QuerySet["Grant"]):
+    """Named queries on grants."""
+
+    def held(self) -> GrantQuerySet:
+        """Grants whose access exists or is being set up."""
+        return self.filter(state__in=[GrantState.PENDING, GrantState.ACTIVE])
+
+
+class Grant(models.Model):
+    """Approved, possibly time-bound access of a beneficiary to an entitlement."""
+
+    request = models.OneToOneField(
+        AccessRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grant",
+    )
+    beneficiary = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants"
+    )
+    entitlement = models.ForeignKey(
+        "connectors.Entitlement", on_delete=models.PROTECT, related_name="grants"
+    )
+    account = models.ForeignKey(
+        "connectors.Account", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    state = models.CharField(
+        max_length=20,
+        choices=GrantState.choices,
+        default=GrantState.PENDING,
+        db_index=True,
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grants_ended",
+    )
+    end_reason = models.TextField(blank=True)
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True)
+    is_missing = models.BooleanField(
+        default=False, help_text="Drift: not found in Atlassian"
+    )
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary", "entitlement"],
+                condition=Q(state__in=["pending", "active", "revoking"]),
+                name="one_open_grant_per_entitlement",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entitlement} for {self.beneficiary} ({self.state})"
+
+
+class JobKind(models.TextChoices):
+    """What a provisioning job does in Atlassian."""
+
+    GRANT = "grant", "Grant access"
+    REVOKE = "revoke", "Revoke access"
+    CREATE_ACCOUNT = "create_account", "Create account"
+    UPDATE_ACCOUNT = "update_account", "Update account"
+    DISABLE_ACCOUNT = "disable_account", "Disable account"
+    ENABLE_ACCOUNT = "enable_account", "Enable account"
+    DELETE_ACCOUNT = "delete_account", "Delete account"
+    OPERATION = "operation", "Administrative operation"
+
+
+class JobStatus(models.TextChoices):
+    """Where a provisioning job stands."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ProvisioningJobQuerySet(models.QuerySet["ProvisioningJob"]):
+    """Named queries on jobs."""
+
+    def due(self) -> ProvisioningJobQuerySet:
+        """Pending jobs whose time has come, and running jobs whose lease ran out."""
+        now = timezone.now()
+        return self.filter(
+            Q(status=JobStatus.PENDING, not_before__lte=now)
+            | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+        )
+
+
+class ProvisioningJob(models.Model):
+    """Outbox row: one change to make in Atlassian. The row is the truth."""
+
+    kind = models.CharField(max_length=30, choices=JobKind.choices)
+    status = models.CharField(
+        max_length=20,
+        choices=JobStatus.choices,
+        default=JobStatus.PENDING,
+        db_index=True,
+    )
+    application = models.ForeignKey("connectors.Application", on_delete=models.PROTECT)
+    grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    identity = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    entitlement = models.ForeignKey(
+        "connectors.Entitlement", null=True, blank=True, on_delete=models.PROTECT
+    )
+    account = models.ForeignKey(
+        "connectors.Account", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=8)
+    not_before = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_code = models.CharField(max_length=100, blank=True)
+    reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the job exists"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProvisioningJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Job #{self.pk} {self.kind} ({self.status})"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what, when, with before and after."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField(max_length=200, help_text="Kept if the actor goes")
+    action = models.CharField(max_length=100, db_index=True)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=100)
+    target_label = models.CharField(max_length=300, blank=True)
+    request = models.ForeignKey(
+        AccessRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Insert only: an audit event is never changed once written."""
+        if self.pk is not None and not self._state.adding:
+            msg = "Audit events are append-only."
+            raise ValueError(msg)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        """Refuse: the audit trail is append-only."""
+        msg = "Audit events are append-only."
+        raise ValueError(msg)

@@ -1,0 +1,387 @@
+"""The catalog: what reconciliation last saw in a connected Atlassian organization."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from accessportal.crypto import EncryptedTextField
+from connectors.base import AccountStatus, EntitlementKind, EntitlementRef, ResourceKind
+
+
+class DriftPolicy(models.TextChoices):
+    """What to do when Atlassian and the portal's grants disagree."""
+
+    REPORT = "report", "Report only"
+    CORRECT = "correct", "Correct (re-grant missing, revoke unmanaged)"
+
+
+class Application(models.Model):
+    """A connected Atlassian organization and site, with its encrypted credentials."""
+
+    name = models.CharField(max_length=200, unique=True)
+    is_enabled = models.BooleanField(default=True)
+    site_url = models.URLField(
+        help_text="https://<site>.atlassian.net (Jira and Confluence)"
+    )
+    admin_email = models.EmailField(
+        help_text="Service account for Jira/Confluence basic auth"
+    )
+    api_token = EncryptedTextField(blank=True, help_text="That account's API token")
+    scim_url = models.URLField(
+        help_text="https://api.atlassian.com/scim/directory/<id>"
+    )
+    directory_id = models.CharField(max_length=100)
+    directory_api_key = EncryptedTextField(
+        blank=True, help_text="SCIM directory bearer key"
+    )
+    admin_api_url = models.URLField(default="https://api.atlassian.com")
+    org_id = models.CharField(max_length=100)
+    org_api_key = EncryptedTextField(blank=True, help_text="Organization API key")
+    default_groups = models.JSONField(
+        default=list, blank=True, help_text="Product groups new accounts join"
+    )
+    max_concurrency = models.PositiveSmallIntegerField(default=8)
+    is_trusted_source = models.BooleanField(
+        default=True,
+        help_text="Create and update portal identities from Atlassian accounts",
+    )
+    drift_policy = models.CharField(
+        max_length=20, choices=DriftPolicy.choices, default=DriftPolicy.REPORT
+    )
+    sync_state = models.JSONField(
+        default=dict, blank=True, help_text="Incremental reconciliation bookmarks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    """A Jira project, Confluence space or site that entitlements belong to."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    kind = models.CharField(
+        max_length=20, choices=[(k.value, k.name.title()) for k in ResourceKind]
+    )
+    external_id = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(default=now)
+    last_seen = models.DateTimeField(default=now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind", "external_id"], name="resource_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["application", "kind", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} · {self.name}"
+
+
+class Account(models.Model):
+    """A user account in Atlassian, linked to a portal identity when matched."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    account_id = models.CharField(max_length=128, help_text="Atlassian accountId")
+    scim_id = models.CharField(max_length=128, blank=True)
+    identity = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="atlassian_accounts",
+    )
+    email = models.EmailField(blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    user_name = models.CharField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=200, blank=True)
+    family_name = models.CharField(max_length=200, blank=True)
+    nickname = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    manager_account_id = models.CharField(max_length=128, blank=True)
+    account_type = models.CharField(max_length=20, default="atlassian")
+    status = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.name.title()) for s in AccountStatus],
+        default=AccountStatus.ACTIVE,
+    )
+    is_managed = models.BooleanField(default=True, help_text="False = external user")
+    last_active = models.DateTimeField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(default=now)
+    last_seen = models.DateTimeField(default=now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "account_id"], name="account_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["application", "email"])]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email or self.account_id
+
+
+class EntitlementQuerySet(models.QuerySet["Entitlement"]):
+    """Named queries on the catalog."""
+
+    def requestable(self) -> EntitlementQuerySet:
+        """Entitlements people may ask for: present in Atlassian and marked requestable."""
+        return self.filter(removed_at__isnull=True, is_requestable=True)
+
+
+class Entitlement(models.Model):
+    """A requestable piece of access: a group, a project role, a space permission."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    kind = models.CharField(
+        max_length=20,
+        choices=[(k.value, k.name.replace("_", " ").title()) for k in EntitlementKind],
+    )
+    external_id = models.CharField(max_length=255)
+    resource = models.ForeignKey(
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+    )
+    name = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_entitlements",
+    )
+    is_requestable = models.BooleanField(default=True)
+    is_managed_externally = models.BooleanField(
+        default=False,
+        help_text="Synced from an identity provider; read-only outside SCIM",
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(default=now)
+    last_seen = models.DateTimeField(default=now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EntitlementQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind", "external_id"], name="entitlement_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["application", "kind", "name"]),
+            models.Index(fields=["display_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def ref(self) -> EntitlementRef:
+        """The connector's address of this entitlement."""
+        return EntitlementRef(
+            kind=EntitlementKind(self.kind),
+            external_id=self.external_id,
+            resource_key=self.resource.key if self.resource_id else None,
+        )
+
+
+class AssignmentOrigin(models.TextChoices):
+    """How the portal learned of an assignment."""
+
+    RECONCILED = "reconciled", "Found by reconciliation"
+    PROVISIONED = "provisioned", "Provisioned by the portal"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    """Named queries on assignments."""
+
+    def current(self) -> AssignmentQuerySet:
+        """Assignments that still hold."""
+        return self.filter(ended_at__isnull=True)
+
+
+class Assignment(models.Model):
+    """An account (or a whole group) holds an entitlement.
+
+    Exactly one holder: `account` or `holder_group`. An account that holds access only
+    because it is in a group that holds it has `via_group` set (derived access).
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.CASCADE, related_name="assignments"
+    )
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    holder_group = models.ForeignKey(
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="held_assignments",
+        help_text="A group that holds the entitlement as a whole",
+    )
+    via_group = models.ForeignKey(
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="derived_assignments",
+        help_text="The group through which the account holds it",
+    )
+    origin = models.CharField(
+        max_length=20,
+        choices=AssignmentOrigin.choices,
+        default=AssignmentOrigin.RECONCILED,
+    )
+    first_seen = models.DateTimeField(default=now)
+    last_seen = models.DateTimeField(default=now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account__isnull=False, holder_group__isnull=True)
+                | Q(
+                    account__isnull=True,
+                    holder_group__isnull=False,
+                    via_group__isnull=True,
+                ),
+                name="assignment_one_holder",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "entitlement"],
+                condition=Q(
+                    ended_at__isnull=True, via_group__isnull=True, account__isnull=False
+                ),
+                name="assignment_direct_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "entitlement", "via_group"],
+                condition=Q(ended_at__isnull=True, via_group__isnull=False),
+                name="assignment_derived_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["holder_group", "entitlement"],
+                condition=Q(ended_at__isnull=True, holder_group__isnull=False),
+                name="assignment_group_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["entitlement", "ended_at"])]
+
+    def __str__(self) -> str:
+        holder = self.account or self.holder_group
+        return f"{holder} → {self.entitlement}"
+
+
+class RunStatus(models.TextChoices):
+    """Lifecycle of a reconciliation run."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RunTrigger(models.TextChoices):
+    """Who started a reconciliation run."""
+
+    CLI = "cli", "Command line"
+    ADMIN = "admin", "Admin site"
+    API = "api", "REST API"
+    SCHEDULE = "schedule", "Schedule"
+
+
+class ReconciliationRun(models.Model):
+    """One reconciliation of an Application: what it fetched, wrote and hit."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="runs"
+    )
+    is_incremental = models.BooleanField(default=False)
+    only = models.JSONField(
+        default=list, blank=True, help_text="accounts, groups, projects, spaces"
+    )
+    scope = models.JSONField(
+        default=dict, blank=True, help_text="Limited reconciliation filter"
+    )
+    status = models.CharField(
+        max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    trigger = models.CharField(
+        max_length=20, choices=RunTrigger.choices, default=RunTrigger.CLI
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    phase = models.CharField(max_length=50, blank=True)
+    progress = models.JSONField(
+        default=dict, blank=True, help_text="phase → {done, total}"
+    )
+    counts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="kind → {created, updated, unchanged, removed}",
+    )
+    api_calls = models.JSONField(default=dict, blank=True, help_text="family → calls")
+    errors = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_run_per_application",
+                violation_error_message="A reconciliation is already running for this application.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        kind = "incremental" if self.is_incremental else "full"
+        return f"{self.application} {kind} run #{self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to finish (or to now while running)."""
+        if not self.started_at:
+            return None
+        end = self.finished_at or now()
+        return (end - self.started_at).total_seconds()

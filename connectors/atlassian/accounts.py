@@ -1,0 +1,200 @@
+"""Account lifecycle: find, create (or link), update, disable, enable, delete."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from connectors.atlassian.mapping import patch_operations, user_payload
+from connectors.atlassian.provisioning import change_group
+from connectors.atlassian.reading import ORG_STATUS, from_jira_user, from_scim_user
+from connectors.base import (
+    AccountRecord,
+    AccountResult,
+    AccountStatus,
+    ChangeResult,
+    Conflict,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from connectors.atlassian.admin import DirectoryUser
+    from connectors.atlassian.families import Families
+    from connectors.atlassian.scim import ScimUser
+    from connectors.base import AccountDraft
+
+
+def _from_directory_user(user: DirectoryUser) -> AccountRecord:
+    if user.membership_status == "suspended":
+        status = AccountStatus.SUSPENDED
+    else:
+        status = ORG_STATUS.get(user.account_status or "active", AccountStatus.ACTIVE)
+    return AccountRecord(
+        account_id=user.account_id,
+        email=user.email,
+        display_name=user.name or user.email or user.account_id,
+        status=status,
+        account_type=user.account_type,
+        nickname=user.nickname,
+        title=user.job_title,
+        department=user.department,
+        organization=user.organization,
+        timezone=user.time_zone,
+    )
+
+
+def get_account(families: Families, account_id: str) -> AccountRecord | None:
+    """The account from the Admin directory (completed by SCIM), else Jira, else None."""
+    if families.admin is not None:
+        try:
+            user = families.admin.get_directory_user(
+                families.directory_id(), account_id
+            )
+        except NotFound:
+            user = None
+        if user is not None:
+            record = _from_directory_user(user)
+            scim_user = families.scim_user_for(account_id)
+            if scim_user is None:
+                return record
+            suspended = record.status == AccountStatus.SUSPENDED or not scim_user.active
+            status = AccountStatus.SUSPENDED if suspended else record.status
+            return replace(from_scim_user(scim_user), status=status)
+    jira_user = families.jira.get_user(account_id)
+    return from_jira_user(jira_user) if jira_user else None
+
+
+def find_account_by_email(families: Families, email: str) -> AccountRecord | None:
+    """The account with this email: SCIM, then the Admin directory, then Jira's search."""
+    if families.scim is not None:
+        scim_user = families.scim.find_user_by_user_name(email)
+        if scim_user is not None and scim_user.account_id:
+            return get_account(families, scim_user.account_id) or from_scim_user(
+                scim_user
+            )
+    if families.admin is not None:
+        found = families.admin.search_directory_users(
+            families.directory_id(), emails=[email]
+        )
+        user = next(iter(found), None)
+        if user is not None:
+            return get_account(families, user.account_id) or _from_directory_user(user)
+    for jira_user in families.jira.find_users(email):
+        if (jira_user.email_address or "").lower() == email.lower():
+            return from_jira_user(jira_user)
+    return None
+
+
+def _require_scim(families: Families, what: str) -> None:
+    if families.scim is None:
+        message = f"{what} needs the SCIM directory: configure the SCIM URL and directory API key"
+        raise Invalid(message, family="scim")
+
+
+def _linked_account_id(families: Families, user: ScimUser) -> str:
+    """The accountId Atlassian linked to a SCIM user; Unavailable while it propagates."""
+    if user.account_id:
+        return user.account_id
+    assert families.scim is not None  # noqa: S101 - checked by the caller
+    again = families.scim.get_user(user.id)
+    if again.account_id:
+        return again.account_id
+    if families.admin is not None:
+        email = user.email or user.user_name
+        found = families.admin.search_directory_users(
+            families.directory_id(), emails=[email]
+        )
+        if (match := next(iter(found), None)) is not None:
+            return match.account_id
+    message = f"SCIM user {user.id} has no Atlassian account yet; retry shortly"
+    raise Unavailable(message, family="scim")
+
+
+def create_account(families: Families, draft: AccountDraft) -> AccountResult:
+    """Create through SCIM (409/existing → link, created=False), then join default groups."""
+    _require_scim(families, "Creating accounts")
+    scim = families.scim
+    assert scim is not None  # noqa: S101 - checked above
+    created = True
+    try:
+        user = scim.create_user(user_payload(draft))
+    except Conflict:
+        existing = scim.find_user_by_user_name(draft.email)
+        if existing is None:
+            raise
+        user, created = existing, False
+    account_id = _linked_account_id(families, user)
+    for group_id in draft.default_group_ids or families.default_group_ids():
+        change_group(families, account_id, group_id, add=True)
+    record = replace(from_scim_user(user), account_id=account_id)
+    return AccountResult(account=record, created=created)
+
+
+def _scim_user_or_fail(families: Families, account_id: str, what: str) -> ScimUser:
+    _require_scim(families, what)
+    user = families.scim_user_for(account_id)
+    if user is None:
+        message = (
+            f"{what}: account {account_id} is not provisioned through this SCIM directory, "
+            "so its profile is managed in Atlassian (or another identity provider)"
+        )
+        raise Invalid(message, family="scim")
+    return user
+
+
+def update_account(
+    families: Families, account_id: str, changes: Mapping[str, Any]
+) -> AccountRecord:
+    """Apply the mapped attribute changes with one SCIM PATCH; returns the new record."""
+    user = _scim_user_or_fail(families, account_id, "Updating the account")
+    operations = patch_operations(changes)
+    if operations:
+        assert families.scim is not None  # noqa: S101 - checked above
+        user = families.scim.patch_user(user.id, operations)
+    return replace(from_scim_user(user), account_id=account_id)
+
+
+def set_active(families: Families, account_id: str, *, active: bool) -> ChangeResult:
+    """SCIM PATCH active for SCIM users, else Admin suspend/restore access."""
+    scim_user = families.scim_user_for(account_id)
+    if scim_user is not None and families.scim is not None:
+        if scim_user.active == active:
+            return ChangeResult(already_done=True, detail="through SCIM")
+        families.scim.patch_user(
+            scim_user.id, [{"op": "replace", "path": "active", "value": active}]
+        )
+        return ChangeResult(detail="through SCIM")
+    if families.admin is None:
+        message = "Disabling accounts outside SCIM needs the Organizations API (org id and key)"
+        raise Invalid(message, family="admin")
+    directory_id = families.directory_id()
+    admin = families.admin
+    changed = (
+        admin.restore_user(directory_id, account_id)
+        if active
+        else admin.suspend_user(directory_id, account_id)
+    )
+    return ChangeResult(
+        already_done=not changed, detail="through the Organizations API"
+    )
+
+
+def delete_account(families: Families, account_id: str) -> ChangeResult:
+    """SCIM DELETE for SCIM users (the IdP owns them), else Admin v2 directory removal."""
+    scim_user = families.scim_user_for(account_id)
+    if scim_user is not None and families.scim is not None:
+        removed = families.scim.delete_user(scim_user.id)
+        return ChangeResult(already_done=not removed, detail="SCIM record deleted")
+    if families.admin is None:
+        raise Invalid(
+            "Deleting accounts needs the Organizations API (org id and key)",
+            family="admin",
+        )
+    removed = families.admin.remove_user(families.directory_id(), account_id)
+    return ChangeResult(
+        already_done=not removed, detail="removed from the org directory"
+    )

@@ -1,0 +1,219 @@
+"""Pagination helpers, one per Atlassian paging style; each yields parsed items.
+
+Memory stays flat: one page is held at a time. Every helper advances by the number of
+items actually returned, because Atlassian may cap a page size silently.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+import pydantic
+
+from connectors.atlassian.http import MalformedResponse, parse_model
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from connectors.atlassian.http import ApiClient
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+Params = dict[str, Any]
+
+
+def _items(api: ApiClient, body: Any, key: str | None, what: str) -> list[Any]:
+    """The list of items of one page; a plain array when `key` is None."""
+    items = body if key is None else (body.get(key) if isinstance(body, dict) else None)
+    if items is None and key is not None and isinstance(body, dict):
+        items = []  # an absent list on an otherwise valid page means "no items"
+    if not isinstance(items, list):
+        raise MalformedResponse(
+            f"Unexpected {what} page from the {api.family.value} API: no list of items",
+            family=api.family.value,
+        )
+    return items
+
+
+def _parse_all(
+    api: ApiClient, model: type[ModelT], items: list[Any], what: str
+) -> Iterator[ModelT]:
+    for item in items:
+        yield parse_model(model, item, family=api.family, what=what)
+
+
+def iter_scim(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | None = None,
+    count: int = 100,
+) -> Iterator[ModelT]:
+    """SCIM ListResponse: 1-based `startIndex` + `count`, until `totalResults` is reached."""
+    start = 1
+    while True:
+        body = api.request(
+            "GET", path, params={**(params or {}), "startIndex": start, "count": count}
+        )
+        items = _items(api, body, "Resources", path)
+        yield from _parse_all(api, model, items, "SCIM resource")
+        total = body.get("totalResults") if isinstance(body, dict) else None
+        start += len(items)
+        if not items or (isinstance(total, int) and start > total):
+            return
+
+
+def iter_page_beans(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    max_results: int = 50,
+) -> Iterator[ModelT]:
+    """Jira page bean: `startAt`/`maxResults`, `values[]`, until `isLast` (or `total`)."""
+    start = 0
+    while True:
+        query = _with(params, startAt=start, maxResults=max_results)
+        body = api.request("GET", path, params=query)
+        items = _items(api, body, "values", path)
+        yield from _parse_all(api, model, items, "Jira item")
+        start += len(items)
+        is_last = body.get("isLast")
+        total = body.get("total")
+        if not items or is_last is True:
+            return
+        if is_last is None and isinstance(total, int) and start >= total:
+            return
+
+
+def iter_plain_arrays(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | None = None,
+    max_results: int = 50,
+) -> Iterator[ModelT]:
+    """Jira endpoints that return a bare JSON array: page until an empty or short page."""
+    start = 0
+    while True:
+        body = api.request(
+            "GET", path, params=_with(params, startAt=start, maxResults=max_results)
+        )
+        items = _items(api, body, None, path)
+        yield from _parse_all(api, model, items, "Jira item")
+        start += len(items)
+        if len(items) < max_results:
+            return
+
+
+def iter_admin_cursor(
+    api: ApiClient,
+    method: str,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> Iterator[ModelT]:
+    """Admin API: `data[]` + `links.next`, which is a full URL or a bare cursor.
+
+    For a POST search the cursor goes into the body; for a GET into the query.
+    """
+    url, query, payload = (
+        path,
+        dict(params or {}),
+        dict(body) if body is not None else None,
+    )
+    while True:
+        page = api.request(method, url, params=query or None, json=payload)
+        items = _items(api, page, "data", path)
+        yield from _parse_all(api, model, items, "Admin item")
+        following = _admin_next(page)
+        if not following or not items:
+            return
+        if following.startswith(("http://", "https://")):
+            url, query = following, {}  # the full URL already carries the cursor
+            if payload is not None:
+                payload["cursor"] = httpx.URL(following).params.get("cursor")
+                url = path
+        elif payload is not None:
+            payload["cursor"] = following
+        else:
+            query["cursor"] = following
+
+
+def _admin_next(page: Any) -> str | None:
+    links = page.get("links") if isinstance(page, dict) else None
+    following = links.get("next") if isinstance(links, dict) else None
+    return following if isinstance(following, str) and following else None
+
+
+def iter_confluence_v2(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | None = None,
+    limit: int = 250,
+) -> Iterator[ModelT]:
+    """Confluence v2: cursor in `_links.next` (site-relative, includes /wiki) or `Link`."""
+    url: str = path
+    query: Params | None = {**(params or {}), "limit": limit}
+    while True:
+        body = api.request("GET", url, params=query)
+        items = _items(api, body, "results", path)
+        yield from _parse_all(api, model, items, "Confluence item")
+        following = _confluence_next(body)
+        if not following or not items:
+            return
+        url, query = following, None
+
+
+def _confluence_next(body: Any) -> str | None:
+    links = body.get("_links") if isinstance(body, dict) else None
+    if not isinstance(links, dict):
+        return None
+    following = links.get("next")
+    if not isinstance(following, str) or not following:
+        return None
+    if following.startswith(("http://", "https://")):
+        return following
+    if following.startswith("/wiki/"):
+        return following
+    base = links.get("base")
+    # A next link relative to `_links.base` (".../wiki") rather than to the site.
+    if isinstance(base, str) and base:
+        return httpx.URL(base).path.rstrip("/") + "/" + following.lstrip("/")
+    return "/wiki/" + following.lstrip("/")
+
+
+def iter_confluence_v1(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    limit: int = 100,
+) -> Iterator[ModelT]:
+    """Confluence v1: `start`/`limit`, `results`, until no `_links.next` or a short page."""
+    start = 0
+    while True:
+        body = api.request("GET", path, params=_with(params, start=start, limit=limit))
+        items = _items(api, body, "results", path)
+        yield from _parse_all(api, model, items, "Confluence item")
+        start += len(items)
+        links = body.get("_links") if isinstance(body, dict) else None
+        has_next = isinstance(links, dict) and bool(links.get("next"))
+        if not items or not has_next:
+            return
+
+
+def _with(
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None, **extra: Any
+) -> list[tuple[str, Any]]:
+    """Params as a list of pairs (repeatable keys survive) plus the paging keys."""
+    pairs = list(params.items()) if isinstance(params, dict) else list(params or [])
+    return pairs + list(extra.items())

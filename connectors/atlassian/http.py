@@ -275,6 +275,8 @@ class ApiClient:
                 isinstance(error, TransientError) and (may_repeat or outcome.unsent)
             )
             delay = _delay(self.policy, attempt, error)
+            if isinstance(error, RateLimited):
+                self.gate.hold(delay)  # every caller waits, even if this one gives up
             spent = self.policy.clock() - started
             if (
                 not retryable
@@ -290,9 +292,7 @@ class ApiClient:
                 attempt,
                 delay,
             )
-            if isinstance(error, RateLimited):
-                self.gate.hold(delay)
-            else:
+            if not isinstance(error, RateLimited):  # a 429 waits at the gate
                 self.policy.sleep(delay)
 
     def _attempt(

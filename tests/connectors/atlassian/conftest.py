@@ -168,3 +168,27 @@ def mock_connector(
         transport=httpx.MockTransport(handler),
         policy=RetryPolicy(sleep=lambda _: None),
     )
+
+
+def routes(table: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
+    """Answer by "METHOD /path": a response, a list of responses (in turn) or a callable."""
+    queues = {
+        key: list(value) if isinstance(value, list) else value
+        for key, value in table.items()
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.path}"
+        if key not in queues:
+            return reply(404, {"errorMessages": [f"no route {key}"]})
+        item = queues[key]
+        if isinstance(item, list):
+            item = item.pop(0) if len(item) > 1 else item[0]
+        return item(request) if callable(item) else item
+
+    return answer
+
+
+def query(request: httpx.Request) -> list[tuple[str, str]]:
+    """The query string as pairs, in order."""
+    return list(request.url.params.multi_items())

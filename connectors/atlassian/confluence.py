@@ -9,11 +9,11 @@ permissions can be written only through v1; v2 lists them. Content operations
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pydantic
 
-from connectors.atlassian.http import Model, parse_model
+from connectors.atlassian.http import Model, TextId, parse_model
 from connectors.atlassian.paging import iter_confluence_v2
 from connectors.base import ApiFamily, Conflict, Invalid, NotFound
 
@@ -51,18 +51,13 @@ READ_SPACE = ("read", "space")
 class Space(Model):
     """A space (v2): `id` is a string, `key` the short key v1 wants."""
 
-    id: str
+    id: TextId
     key: str
     name: str
     type: str | None = None
     status: str | None = None
     author_id: str | None = pydantic.Field(None, alias="authorId")
     homepage_id: str | None = pydantic.Field(None, alias="homepageId")
-
-    @pydantic.field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
 
 class Principal(Model):
@@ -84,14 +79,9 @@ class Operation(Model):
 class SpacePermission(Model):
     """One space permission (v2 list); its id is the one v1 DELETE takes."""
 
-    id: str
+    id: TextId
     principal: Principal
     operation: Operation
-
-    @pydantic.field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -102,12 +92,7 @@ class SpacePermission(Model):
 class AddedPermission(Model):
     """Answer of the v1 add: the new permission's id."""
 
-    id: str
-
-    @pydantic.field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+    id: TextId
 
 
 class ConfluenceClient:

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import pydantic
@@ -58,6 +58,17 @@ ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 class MalformedResponse(PermanentError):
     """Atlassian answered 2xx with a body that does not have the documented shape."""
+
+
+def _number_as_text(value: Any) -> Any:
+    return (
+        str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    )
+
+
+# Atlassian sends some ids as numbers in one API and strings in another (Jira project
+# id, Confluence permission id); we keep them as text.
+TextId = Annotated[str, pydantic.BeforeValidator(_number_as_text)]
 
 
 class Model(pydantic.BaseModel):

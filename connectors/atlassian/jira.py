@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from connectors.atlassian.http import MalformedResponse, Model, parse_model
+from connectors.atlassian.http import MalformedResponse, Model, TextId, parse_model
 from connectors.atlassian.paging import iter_page_beans, iter_plain_arrays
 from connectors.base import ApiFamily, Conflict, Invalid, LicenceLimitReached, NotFound
 
@@ -61,7 +61,7 @@ class AccountRef(Model):
 class JiraProject(Model):
     """A project."""
 
-    id: str
+    id: TextId
     key: str
     name: str
     project_type_key: str | None = pydantic.Field(None, alias="projectTypeKey")
@@ -70,22 +70,12 @@ class JiraProject(Model):
     is_private: bool | None = pydantic.Field(None, alias="isPrivate")
     archived: bool = False
 
-    @pydantic.field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
 
 class CreatedProject(Model):
     """Answer of project creation."""
 
-    id: str
+    id: TextId
     key: str
-
-    @pydantic.field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
 
 class JiraRole(Model):

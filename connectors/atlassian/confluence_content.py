@@ -103,14 +103,10 @@ def _restriction(item: Any) -> Restriction:
 
 
 def _long_task(body: Any) -> LongTask:
-    links = (
-        body.get("links") or body.get("_links") or {} if isinstance(body, dict) else {}
-    )
+    body = body if isinstance(body, dict) else {}
+    links = body.get("links") or body.get("_links")
     status = links.get("status") if isinstance(links, dict) else None
-    data = {
-        "id": body.get("id") if isinstance(body, dict) else None,
-        "status_path": status,
-    }
+    data = {"id": body.get("id"), "status_path": status}
     return parse_model(LongTask, data, family=ApiFamily.CONFLUENCE, what="long task")
 
 

@@ -63,7 +63,18 @@ class LongTaskStatus(Model):
     successful: bool = False
     finished: bool = False
     messages: tuple[Any, ...] = ()
-    result: Any = None  # e.g. the download link of a finished export
+    details: dict[str, Any] = pydantic.Field(
+        default_factory=dict,
+        validation_alias=pydantic.AliasChoices("additionalDetails", "result"),
+    )
+
+    @property
+    def download_link(self) -> str | None:
+        """The file of a finished export, when the task produced one."""
+        link = (
+            self.details.get("downloadLink") if isinstance(self.details, dict) else None
+        )
+        return link if isinstance(link, str) else None
 
 
 class Restriction(Model):
@@ -340,3 +351,16 @@ class ConfluenceContentClient:
             content_id, operation, account_id, group_id
         )
         return self._delete(path, params)
+
+    # -- space export ------------------------------------------------------------------------
+
+    # No documented Cloud REST endpoint exports a whole space (reference §5.4, unconfirmed);
+    # this is the form our simulator offers: a v1 long task whose result holds the link.
+    def start_space_export(
+        self, space_key: str, *, export_format: str = "html"
+    ) -> LongTask:
+        """Start exporting a space (html or xml); poll with `get_long_task`."""
+        body = self.api.request(
+            "POST", f"{V1}/space/{space_key}/export", json={"format": export_format}
+        )
+        return _long_task(body)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectors.atlassian import accounts, provisioning
+from connectors.atlassian.administration import AtlassianAdministration
 from connectors.atlassian.assignments import iter_assignments
 from connectors.atlassian.families import Families
 from connectors.atlassian.reading import (
@@ -72,7 +73,7 @@ class ConnectionSettings:
     max_retry_seconds: float = 120.0
 
 
-class AtlassianConnector:
+class AtlassianConnector(AtlassianAdministration):
     """Atlassian Cloud (SCIM + Organizations + Jira + Confluence) as a Connector."""
 
     def __init__(

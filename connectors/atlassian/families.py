@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.atlassian.admin import AdminClient
 from connectors.atlassian.confluence import ConfluenceClient
+from connectors.atlassian.confluence_content import ConfluenceContentClient
 from connectors.atlassian.http import (
     ApiClient,
     BackoffGate,
@@ -20,6 +21,7 @@ from connectors.atlassian.http import (
     build_http_client,
 )
 from connectors.atlassian.jira import JiraClient
+from connectors.atlassian.jira_issues import JiraIssueClient
 from connectors.atlassian.scim import ScimClient
 from connectors.base import ApiFamily, NotFound
 
@@ -66,6 +68,8 @@ class Families:
         basic = BasicAuth(settings.admin_email, settings.api_token)
         self.jira = JiraClient(self._api(ApiFamily.JIRA, site, basic))
         self.confluence = ConfluenceClient(self._api(ApiFamily.CONFLUENCE, site, basic))
+        self.issues = JiraIssueClient(self.jira.api)
+        self.content = ConfluenceContentClient(self.confluence.api)
         self.scim: ScimClient | None = None
         if settings.scim_url and settings.directory_api_key:
             bearer = BearerAuth(settings.directory_api_key)

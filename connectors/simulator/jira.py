@@ -1,0 +1,536 @@
+"""Jira Cloud REST v3: users, groups, group membership, /myself and /mypermissions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from connectors.simulator.ops import (
+    LicenceLimitReached,
+    join_group,
+    leave_group,
+    product_keys,
+    visible_groups,
+)
+from connectors.simulator.paging import clamp
+from connectors.simulator.routing import (
+    Ctx,
+    Route,
+    check_object,
+    check_str_list,
+    registrar,
+)
+from connectors.simulator.state import Group, User, utc_now
+from connectors.simulator.wire import ApiError, Response, empty, json_response
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+ROUTES: list[Route] = []
+route = registrar(ROUTES)
+J = "/rest/api/3"
+PRODUCTS = ("jira-core", "jira-servicedesk", "jira-product-discovery", "jira-software")
+PERMISSIONS = {
+    "ADMINISTER": "GLOBAL",
+    "SYSTEM_ADMIN": "GLOBAL",
+    "USER_PICKER": "GLOBAL",
+    "CREATE_PROJECT": "GLOBAL",
+    "ADMINISTER_PROJECTS": "PROJECT",
+    "BROWSE_PROJECTS": "PROJECT",
+    "CREATE_ISSUES": "PROJECT",
+    "EDIT_ISSUES": "PROJECT",
+    "DELETE_ISSUES": "PROJECT",
+    "TRANSITION_ISSUES": "PROJECT",
+    "ASSIGN_ISSUES": "PROJECT",
+    "ASSIGNABLE_USER": "PROJECT",
+    "ADD_COMMENTS": "PROJECT",
+}
+
+
+def user_json(ctx: Ctx, user: User, expand: Sequence[str] = ()) -> dict[str, Any]:
+    """Render a Jira user."""
+    avatar = (
+        f"https://avatar-management.services.atlassian.com/{quote(user.account_id)}"
+    )
+    data: dict[str, Any] = {
+        "self": f"{ctx.origin()}{J}/user?accountId={quote(user.account_id)}",
+        "accountId": user.account_id,
+        "accountType": user.account_type,
+        "emailAddress": None if user.account_type == "app" else user.email,
+        "avatarUrls": {
+            size: f"{avatar}/{size}" for size in ("48x48", "24x24", "16x16", "32x32")
+        },
+        "displayName": user.display_name,
+        "active": user.active,
+        "timeZone": user.timezone,
+        "locale": user.locale,
+    }
+    if "groups" in expand:
+        items = [group_ref(ctx, g) for g in visible_groups(ctx.sim, user)]
+        data["groups"] = {"size": len(items), "items": items}
+    if "applicationRoles" in expand:
+        keys = product_keys(ctx.sim, user)
+        data["applicationRoles"] = {
+            "size": len(keys),
+            "items": [{"key": k, "name": k} for k in keys],
+        }
+    data["expand"] = "groups,applicationRoles"
+    return data
+
+
+def group_ref(ctx: Ctx, group: Group) -> dict[str, Any]:
+    """`{name, groupId, self}` as Jira lists a group."""
+    return {
+        "name": group.name,
+        "groupId": group.group_id,
+        "self": f"{ctx.origin()}{J}/group?groupId={group.group_id}",
+    }
+
+
+def page_bean(
+    ctx: Ctx, values: list[Any], start: int, max_results: int, total: int
+) -> dict[str, Any]:
+    """Jira's paged bean: startAt/maxResults/total/isLast/nextPage/values."""
+    is_last = start + len(values) >= total
+    base = f"{ctx.origin()}{ctx.request.path}"
+    data: dict[str, Any] = {
+        "self": f"{base}?startAt={start}&maxResults={max_results}",
+        "maxResults": max_results,
+        "startAt": start,
+        "total": total,
+        "isLast": is_last,
+        "values": values,
+    }
+    if not is_last:
+        data["nextPage"] = (
+            f"{base}?startAt={start + len(values)}&maxResults={max_results}"
+        )
+    return data
+
+
+def window(ctx: Ctx, default: int, cap: int) -> tuple[int, int]:
+    """startAt and maxResults, the latter silently capped."""
+    return ctx.int_arg("startAt", 0), clamp(ctx.int_arg("maxResults", default), 0, cap)
+
+
+def account_arg(ctx: Ctx) -> User:
+    """The user named by `accountId`: 400 if absent, 404 if unknown."""
+    account_id = ctx.arg("accountId")
+    if not account_id:
+        raise ApiError(
+            400,
+            "The accountId query parameter needs to be provided.",
+            field="accountId",
+        )
+    user = ctx.state.user_by_account.get(account_id)
+    if user is None or user.closed:
+        raise ApiError(
+            404,
+            f"Specified user does not exist or you do not have required permissions: {account_id}",
+        )
+    return user
+
+
+def group_arg(ctx: Ctx) -> Group:
+    """The group named by `groupId` or `groupname` (mutually exclusive)."""
+    group_id, name = ctx.arg("groupId"), ctx.arg("groupname") or ctx.arg("groupName")
+    if group_id and name:
+        raise ApiError(400, "You must provide either groupId or groupname, not both.")
+    if not group_id and not name:
+        raise ApiError(400, "Either groupname or groupId must be specified.")
+    group = (
+        ctx.state.group_by_id.get(group_id)
+        if group_id
+        else ctx.state.group_by_name(name or "")
+    )
+    if group is None:
+        raise ApiError(404, f"Specified group does not exist: {group_id or name}")
+    return group
+
+
+def writable(group: Group) -> Group:
+    """IdP-synced groups are read-only in Jira."""
+    if group.external_synced:
+        raise ApiError(
+            400,
+            f"Group '{group.name}' is synced from an external identity provider and is read-only "
+            "in Jira. Change it in the identity provider (SCIM).",
+        )
+    return group
+
+
+@route("GET", J + "/myself")
+def get_myself(ctx: Ctx) -> Response:
+    """The calling (service) account."""
+    return json_response(user_json(ctx, ctx.sim.service_account, ctx.args("expand")))
+
+
+@route("GET", J + "/mypermissions")
+def get_my_permissions(ctx: Ctx) -> Response:
+    """The service account holds every permission (it is a site admin)."""
+    keys = ctx.args("permissions")
+    if not keys:
+        raise ApiError(
+            400, "The permissions query parameter is required.", field="permissions"
+        )
+    project_key = ctx.arg("projectKey") or ctx.arg("projectId")
+    if (
+        project_key
+        and project_key not in ctx.state.project_by_key
+        and not _project_id_exists(ctx, project_key)
+    ):
+        raise ApiError(404, f"No project could be found with key '{project_key}'.")
+    unknown = [k for k in keys if k not in PERMISSIONS]
+    if unknown:
+        raise ApiError(
+            400,
+            f"Unrecognized permission keys: {', '.join(unknown)}",
+            field="permissions",
+        )
+    result = {
+        k: {
+            "id": str(i),
+            "key": k,
+            "name": k.replace("_", " ").title(),
+            "type": PERMISSIONS[k],
+            "description": "",
+            "havePermission": True,
+        }
+        for i, k in enumerate(keys, start=1)
+    }
+    return json_response({"permissions": result})
+
+
+def _project_id_exists(ctx: Ctx, raw: str) -> bool:
+    """Whether `raw` is the numeric id of a project."""
+    return raw.isdigit() and int(raw) in ctx.state.projects
+
+
+@route("GET", J + "/users/search")
+def search_all_users(ctx: Ctx) -> Response:
+    """Every user of the site (active, inactive, apps), plain array, startAt/maxResults."""
+    start, size = window(ctx, 50, 1000)
+    state = ctx.state
+    seqs = state.site_order[start : start + size]
+    return json_response([user_json(ctx, state.users[s]) for s in seqs])
+
+
+@route("GET", J + "/user/search")
+def find_users(ctx: Ctx) -> Response:
+    """Active users whose name or email starts with `query` (first 1,000 matches only)."""
+    start, size = window(ctx, 50, 1000)
+    query, account_id = ctx.arg("query"), ctx.arg("accountId")
+    if not query and not account_id:
+        raise ApiError(
+            400, "One of 'query' or 'accountId' query parameters must be provided."
+        )
+    state, needle = ctx.state, (query or "").lower()
+    found: list[User] = []
+    for seq in state.site_order:
+        user = state.users[seq]
+        if not user.active or (account_id and user.account_id != account_id):
+            continue
+        words = [user.email.lower(), *user.display_name.lower().split()]
+        if (
+            needle
+            and not any(w.startswith(needle) for w in words)
+            and not user.display_name.lower().startswith(needle)
+        ):
+            continue
+        found.append(user)
+        if len(found) == 1000:
+            break
+    return json_response([user_json(ctx, u) for u in found[start : start + size]])
+
+
+@route("GET", J + "/user")
+def get_user(ctx: Ctx) -> Response:
+    """One user, with optional groups/applicationRoles expansion."""
+    return json_response(user_json(ctx, account_arg(ctx), ctx.args("expand")))
+
+
+@route("POST", J + "/user")
+def create_user(ctx: Ctx) -> Response:
+    """Legacy create: 201 when created or already present with Jira access."""
+    ignored = {
+        "displayName": str,
+        "password": str,
+        "name": str,
+        "key": str,
+        "notification": (str, bool),
+    }
+    body = check_object(
+        ctx.json(),
+        {"emailAddress": str, "products": list, **ignored},
+        ("emailAddress",),
+    )
+    email, products = body["emailAddress"], body.get("products")
+    if "@" not in email:
+        raise ApiError(400, "The email address is not valid.", field="emailAddress")
+    if products is not None and any(
+        p not in PRODUCTS for p in check_str_list(products, "products")
+    ):
+        raise ApiError(
+            400,
+            f"Unknown product in {products}; use one of {', '.join(PRODUCTS)}.",
+            field="products",
+        )
+    state = ctx.state
+    user = state.user_by_email(email)
+    if user is not None:
+        if not user.site_access:
+            raise ApiError(
+                400, f"The user '{email}' already exists but has no access to Jira."
+            )
+        return json_response(user_json(ctx, user), 201)
+    managed = ctx.config.is_verified(email)
+    account_id = (
+        state.ids.managed_account_id() if managed else state.ids.legacy_account_id()
+    )
+    local = email.partition("@")[0].replace(".", " ").title()
+    user = state.add_user(
+        User(
+            state.new_user_seq(),
+            account_id,
+            email,
+            local,
+            managed=managed,
+            in_directory=True,
+            organization=ctx.config.org_name if managed else "",
+            created=utc_now(),
+        )
+    )
+    ctx.sim.record_event("user_created", ("user", user.account_id))
+    for product in ["jira-software"] if products is None else products:
+        group = next(
+            (
+                state.group_by_name(n)
+                for n, k in ctx.config.product_groups.items()
+                if k == product
+            ),
+            None,
+        )
+        if group is not None:
+            try:
+                join_group(ctx.sim, group, user)
+            except LicenceLimitReached as error:
+                raise ApiError(
+                    400, f"Cannot add user to '{group.name}': license limit exceeded."
+                ) from error
+    return json_response(user_json(ctx, user), 201)
+
+
+@route("DELETE", J + "/user")
+def delete_user(ctx: Ctx) -> Response:
+    """Remove the user from the site's user base (not the Atlassian account)."""
+    user = account_arg(ctx)
+    ctx.state.forget_user_grants(user)
+    ctx.state.set_site_access(user, granted=False)
+    ctx.sim.record_event("user_removed_from_site", ("user", user.account_id))
+    return empty(204)
+
+
+@route("GET", J + "/user/bulk")
+def bulk_get_users(ctx: Ctx) -> Response:
+    """Several users by repeated accountId, as a page bean."""
+    start, size = window(ctx, 10, 200)
+    ids = ctx.request.query.get("accountId", [])
+    if not ids:
+        raise ApiError(400, "At least one accountId is required.", field="accountId")
+    users = [
+        u
+        for u in (ctx.state.user_by_account.get(i) for i in ids)
+        if u is not None and not u.closed
+    ]
+    return json_response(
+        page_bean(
+            ctx,
+            [user_json(ctx, u) for u in users[start : start + size]],
+            start,
+            size,
+            len(users),
+        )
+    )
+
+
+@route("GET", J + "/user/groups")
+def get_user_groups(ctx: Ctx) -> Response:
+    """The groups a user is a direct member of."""
+    user = account_arg(ctx)
+    return json_response([group_ref(ctx, g) for g in visible_groups(ctx.sim, user)])
+
+
+@route("GET", J + "/group/bulk")
+def bulk_get_groups(ctx: Ctx) -> Response:
+    """Groups, page bean of {groupId, name}; filters groupId/groupName (repeat)."""
+    start, size = window(ctx, 50, 50)
+    state = ctx.state
+    ids, names = (
+        ctx.request.query.get("groupId", []),
+        ctx.request.query.get("groupName", []),
+    )
+    if ids or names:
+        wanted = [state.group_by_id.get(i) for i in ids] + [
+            state.group_by_name(n) for n in names
+        ]
+        chosen = sorted({g.seq for g in wanted if g is not None})
+        seqs, total = chosen[start : start + size], len(chosen)
+    else:
+        seqs, total = state.group_order[start : start + size], len(state.group_order)
+    values = [
+        {"groupId": state.groups[s].group_id, "name": state.groups[s].name}
+        for s in seqs
+    ]
+    return json_response(page_bean(ctx, values, start, size, total))
+
+
+@route("GET", J + "/group/member")
+def get_group_members(ctx: Ctx) -> Response:
+    """Members of a group, page bean; inactive users only with includeInactiveUsers=true."""
+    group = group_arg(ctx)
+    start, size = window(ctx, 50, 50)
+    state = ctx.state
+    members = group.members
+    if ctx.bool_arg("includeInactiveUsers", default=False):
+        seqs, total = members[start : start + size], len(members)
+    else:
+        seqs, total = active_slice(members, state.inactive_seqs(), start, size)
+    values = [user_json(ctx, state.users[s]) for s in seqs]
+    return json_response(page_bean(ctx, values, start, size, total))
+
+
+def active_slice(
+    members: list[int], inactive: set[int], start: int, size: int
+) -> tuple[list[int], int]:
+    """Page over the active members in O(page + inactive), not O(members)."""
+    from bisect import bisect_left
+
+    positions = sorted(bisect_left(members, s) for s in inactive if _holds(members, s))
+    index = start
+    for (
+        position
+    ) in positions:  # the start-th active member sits after the inactive ones before it
+        if position <= index:
+            index += 1
+        else:
+            break
+    skip, page = set(positions), []
+    while index < len(members) and len(page) < size:
+        if index not in skip:
+            page.append(members[index])
+        index += 1
+    return page, len(members) - len(positions)
+
+
+def _holds(members: list[int], seq: int) -> bool:
+    """Whether the sorted list holds seq."""
+    from connectors.simulator.paging import contains_sorted
+
+    return contains_sorted(members, seq)
+
+
+def group_json(ctx: Ctx, group: Group) -> dict[str, Any]:
+    """The Group bean returned by create and add-user."""
+    return {
+        **group_ref(ctx, group),
+        "users": {
+            "size": len(group.members),
+            "items": [],
+            "max-results": 50,
+            "start-index": 0,
+            "end-index": 0,
+        },
+        "expand": "users",
+    }
+
+
+@route("POST", J + "/group")
+def create_group(ctx: Ctx) -> Response:
+    """Create a group; 400 if the name is in use."""
+    body = check_object(ctx.json(), {"name": str}, ("name",))
+    state, name = ctx.state, body["name"].strip()
+    if (
+        state.group_by_name(name) is not None
+        or name.lower() in state.scim_group_by_name
+    ):
+        raise ApiError(400, f"A group with name '{name}' already exists.", field="name")
+    group = state.add_group(
+        Group(state.new_group_seq(), state.ids.uuid(), name, created=utc_now())
+    )
+    ctx.sim.record_event("group_created", ("group", group.group_id))
+    return json_response(group_json(ctx, group), 201)
+
+
+@route("DELETE", J + "/group")
+def delete_group(ctx: Ctx) -> Response:
+    """Delete a group (optional swapGroupId must exist)."""
+    group = writable(group_arg(ctx))
+    swap = ctx.arg("swapGroupId")
+    if swap and swap not in ctx.state.group_by_id:
+        raise ApiError(404, f"Specified swap group does not exist: {swap}")
+    ctx.state.delete_group(group)
+    ctx.sim.record_event("group_deleted", ("group", group.group_id))
+    return empty(200)
+
+
+@route("POST", J + "/group/user")
+def add_user_to_group(ctx: Ctx) -> Response:
+    """Add a user; 400 'is already a member of' when present, 400 on a full licence."""
+    group = writable(group_arg(ctx))
+    body = check_object(ctx.json(), {"accountId": str, "name": str}, ("accountId",))
+    user = ctx.state.user_by_account.get(body["accountId"])
+    if user is None or user.closed:
+        raise ApiError(404, f"Specified user does not exist: {body['accountId']}")
+    try:
+        added = join_group(ctx.sim, group, user)
+    except LicenceLimitReached as error:
+        raise ApiError(
+            400,
+            f"Cannot add user. Adding user '{user.account_id}' to group '{group.name}' would "
+            f"exceed the license limit ({error.limit} users).",
+        ) from error
+    if not added:
+        raise ApiError(
+            400,
+            f"Cannot add user. User '{user.account_id}' is already a member of '{group.name}'.",
+        )
+    return json_response(group_json(ctx, group), 201)
+
+
+@route("DELETE", J + "/group/user")
+def remove_user_from_group(ctx: Ctx) -> Response:
+    """Remove a user; 400 'is not a member of' when absent."""
+    group = writable(group_arg(ctx))
+    user = account_arg(ctx)
+    if not leave_group(ctx.sim, group, user):
+        raise ApiError(
+            400,
+            f"Cannot remove user. User '{user.account_id}' is not a member of '{group.name}'.",
+        )
+    return empty(200)
+
+
+@route("GET", J + "/groups/picker")
+def pick_groups(ctx: Ctx) -> Response:
+    """Groups whose name contains `query` (case-insensitive)."""
+    query, size = (
+        (ctx.arg("query") or "").lower(),
+        clamp(ctx.int_arg("maxResults", 20), 0, 1000),
+    )
+    excluded = set(ctx.request.query.get("exclude", [])) | set(
+        ctx.request.query.get("excludeId", [])
+    )
+    state = ctx.state
+    found = [
+        g
+        for g in (state.groups[s] for s in state.group_order)
+        if query in g.name.lower()
+        and g.name not in excluded
+        and g.group_id not in excluded
+    ]
+    groups = [
+        {"name": g.name, "html": g.name, "groupId": g.group_id, "labels": []}
+        for g in found[:size]
+    ]
+    header = f"Showing {len(groups)} of {len(found)} matching groups"
+    return json_response({"header": header, "total": len(found), "groups": groups})

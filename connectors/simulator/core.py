@@ -7,6 +7,7 @@ import binascii
 import hmac
 import json
 import threading
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any

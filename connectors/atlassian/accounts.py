@@ -184,17 +184,24 @@ def set_active(families: Families, account_id: str, *, active: bool) -> ChangeRe
 
 
 def delete_account(families: Families, account_id: str) -> ChangeResult:
-    """SCIM DELETE for SCIM users (the IdP owns them), else Admin v2 directory removal."""
+    """Remove the account from the organization; idempotent.
+
+    A SCIM-provisioned user is first deleted in SCIM (unlinks it from the identity
+    provider and deactivates it, so the IdP cannot silently re-provision a half-removed
+    user); then the account is removed from the org directory (Admin v2), which is the
+    reference's primary call for "delete user".
+    """
     scim_user = families.scim_user_for(account_id)
+    scim_deleted = False
     if scim_user is not None and families.scim is not None:
-        removed = families.scim.delete_user(scim_user.id)
-        return ChangeResult(already_done=not removed, detail="SCIM record deleted")
+        scim_deleted = families.scim.delete_user(scim_user.id)
     if families.admin is None:
-        raise Invalid(
-            "Deleting accounts needs the Organizations API (org id and key)",
-            family="admin",
-        )
+        if scim_user is None:
+            message = "Deleting accounts outside SCIM needs the Organizations API (org id and key)"
+            raise Invalid(message, family="admin")
+        return ChangeResult(already_done=not scim_deleted, detail="SCIM record deleted")
     removed = families.admin.remove_user(families.directory_id(), account_id)
     return ChangeResult(
-        already_done=not removed, detail="removed from the org directory"
+        already_done=not (scim_deleted or removed),
+        detail="removed from the org directory",
     )

@@ -235,6 +235,9 @@ def change_org_role(
         )
     role, resource = parse_org_role(ref)
     admin = families.admin
+    # The role endpoints answer 204 whether or not anything changed: read first.
+    if _holds_org_role(families, account_id, role, resource) == add:
+        return ChangeResult(already_done=True)
     changed = (
         admin.assign_role(account_id, role, resource)
         if add
@@ -287,6 +290,14 @@ def has_assignment(families: Families, account_id: str, ref: EntitlementRef) -> 
     if families.admin is None:
         return False
     role, resource = parse_org_role(ref)
+    return bool(_holds_org_role(families, account_id, role, resource))
+
+
+def _holds_org_role(
+    families: Families, account_id: str, role: str, resource: str | None
+) -> bool | None:
+    """Whether the user holds the role; None when the assignments cannot be read."""
+    assert families.admin is not None  # noqa: S101 - callers check
     try:
         held = families.admin.list_user_role_assignments(
             families.directory_id(), account_id
@@ -295,5 +306,5 @@ def has_assignment(families: Families, account_id: str, ref: EntitlementRef) -> 
             a.role == role and (resource is None or a.resource == resource)
             for a in held
         )
-    except NotFound:
-        return False
+    except (NotFound, Forbidden):
+        return None

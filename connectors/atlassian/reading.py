@@ -134,7 +134,8 @@ def _merge(org: AccountRecord, scim: AccountRecord | None) -> AccountRecord:
     if scim is None:
         return org
     status = org.status
-    if org.status == AccountStatus.ACTIVE and scim.status == AccountStatus.SUSPENDED:
+    # The org API reports a SCIM-deactivated user as "inactive"; SCIM says it is reversible.
+    if org.status != AccountStatus.CLOSED and scim.status == AccountStatus.SUSPENDED:
         status = AccountStatus.SUSPENDED
     return replace(
         scim, status=status, last_active=org.last_active, account_type=org.account_type

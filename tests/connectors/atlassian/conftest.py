@@ -192,3 +192,51 @@ def routes(table: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
 def query(request: httpx.Request) -> list[tuple[str, str]]:
     """The query string as pairs, in order."""
     return list(request.url.params.multi_items())
+
+
+# -- the in-process simulator ---------------------------------------------------------------
+
+
+@pytest.fixture
+def sim():
+    """The simulated Acme organization with the demo data (no latency, no faults)."""
+    from connectors.simulator import Knobs, Simulator, SimulatorConfig
+
+    simulator = Simulator(SimulatorConfig(), Knobs(seed=7))
+    simulator.seed_demo()
+    return simulator
+
+
+def settings_for(sim: Any, **overrides: Any) -> ConnectionSettings:
+    """Connection settings with the simulator's credentials."""
+    config = sim.config
+    values: dict[str, Any] = {
+        "site_url": config.site_url,
+        "admin_email": config.admin_email,
+        "api_token": config.api_token,
+        "scim_url": config.scim_url,
+        "directory_id": config.directory_id,
+        "directory_api_key": config.directory_api_key,
+        "admin_api_url": config.admin_api_url,
+        "org_id": config.org_id,
+        "org_api_key": config.org_api_key,
+        "default_groups": ("jira-software-users", "confluence-users"),
+        "max_concurrency": 4,
+    }
+    values.update(overrides)
+    return ConnectionSettings(**values)
+
+
+@pytest.fixture
+def connector(sim) -> AtlassianConnector:
+    """The connector talking to the in-process simulator; backoff sleeps are skipped."""
+    return AtlassianConnector(
+        settings_for(sim),
+        transport=sim.transport(),
+        policy=RetryPolicy(sleep=lambda _: None),
+    )
+
+
+def account_id(sim: Any, email: str) -> str:
+    """The accountId of a demo person."""
+    return sim.state.user_by_email(email).account_id

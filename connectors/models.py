@@ -92,6 +92,14 @@ class Resource(models.Model):
         return f"{self.key} · {self.name}"
 
 
+class AccountQuerySet(models.QuerySet["Account"]):
+    """Named queries on accounts."""
+
+    def present(self) -> AccountQuerySet:
+        """Accounts that reconciliation still finds in Atlassian."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Account(models.Model):
     """A user account in Atlassian, linked to a portal identity when matched."""
 
@@ -129,6 +137,8 @@ class Account(models.Model):
     last_seen = models.DateTimeField(default=now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AccountQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -147,6 +157,10 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
     def requestable(self) -> EntitlementQuerySet:
         """Entitlements people may ask for: present in Atlassian and marked requestable."""
         return self.filter(removed_at__isnull=True, is_requestable=True)
+
+    def present(self) -> EntitlementQuerySet:
+        """Entitlements that reconciliation still finds in Atlassian."""
+        return self.filter(removed_at__isnull=True)
 
 
 class Entitlement(models.Model):
@@ -224,6 +238,52 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def current(self) -> AssignmentQuerySet:
         """Assignments that still hold."""
         return self.filter(ended_at__isnull=True)
+
+    def for_application(self, application: Application | int) -> AssignmentQuerySet:
+        """Assignments in one Application."""
+        return self.filter(application=application)
+
+    def direct(self) -> AssignmentQuerySet:
+        """Held by an account itself (not through a group): what a Grant gives."""
+        return self.filter(account__isnull=False, via_group__isnull=True)
+
+    def derived(self) -> AssignmentQuerySet:
+        """Held by an account only because a group it belongs to holds it."""
+        return self.filter(via_group__isnull=False)
+
+    def held_by_groups(self) -> AssignmentQuerySet:
+        """Held by a whole group (a group actor of a role, a group's space permission)."""
+        return self.filter(holder_group__isnull=False)
+
+    def reconciled(self) -> AssignmentQuerySet:
+        """Found in Atlassian by reconciliation (not put there by the portal)."""
+        return self.filter(origin=AssignmentOrigin.RECONCILED)
+
+    def of_identity(self, identity: object) -> AssignmentQuerySet:
+        """Held by any Atlassian account linked to a portal identity."""
+        return self.filter(account__identity=identity)
+
+    def started_during(self, run: ReconciliationRun) -> AssignmentQuerySet:
+        """First seen by this run (new in Atlassian, or provisioned while it ran)."""
+        return self.filter(
+            application_id=run.application_id,
+            first_seen__gte=run.started_at,
+            first_seen__lte=run.finished_at or now(),
+        )
+
+    def ended_during(self, run: ReconciliationRun) -> AssignmentQuerySet:
+        """Ended while this run ran: mostly what the run's sweep found vanished."""
+        return self.filter(
+            application_id=run.application_id,
+            ended_at__gte=run.started_at,
+            ended_at__lte=run.finished_at or now(),
+        )
+
+    def with_holders(self) -> AssignmentQuerySet:
+        """Join what a list of assignments shows: entitlement, holder and identity."""
+        return self.select_related(
+            "entitlement__resource", "account__identity", "holder_group", "via_group"
+        )
 
 
 class Assignment(models.Model):
@@ -325,6 +385,18 @@ class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
 
 
+class ReconciliationRunQuerySet(models.QuerySet["ReconciliationRun"]):
+    """Named queries on reconciliation runs."""
+
+    def active(self) -> ReconciliationRunQuerySet:
+        """Runs queued or running (at most one per Application)."""
+        return self.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+
+    def succeeded(self) -> ReconciliationRunQuerySet:
+        """Runs that finished without error, newest first."""
+        return self.filter(status=RunStatus.SUCCEEDED).order_by("-finished_at")
+
+
 class ReconciliationRun(models.Model):
     """One reconciliation of an Application: what it fetched, wrote and hit."""
 
@@ -362,6 +434,11 @@ class ReconciliationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life while running"
+    )
+
+    objects = ReconciliationRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -385,3 +462,149 @@ class ReconciliationRun(models.Model):
             return None
         end = self.finished_at or now()
         return (end - self.started_at).total_seconds()
+
+
+class SyncDirection(models.TextChoices):
+    """Which way an attribute flows between Atlassian and the portal identity."""
+
+    BOTH = "both", "Bi-directional"
+    TO_PORTAL = "to_portal", "Atlassian → portal"
+    TO_ATLASSIAN = "to_atlassian", "Portal → Atlassian"
+    NONE = "none", "None"
+
+
+ATLASSIAN_ATTRIBUTES = (
+    "department",
+    "displayName",
+    "email",
+    "familyName",
+    "givenName",
+    "title",
+    "nickName",
+    "organization",
+    "timezone",
+    "userName",
+    "id",
+    "manager",
+)
+PORTAL_ATTRIBUTES = (
+    "department",
+    "displayName",
+    "email",
+    "lastName",
+    "firstName",
+    "jobTitle",
+    "nickName",
+    "organizationName",
+    "timezone",
+    "login",
+    "accountId",
+    "manager",
+)
+# (atlassian, portal, direction, required, visible, recon key, read-only), per issue 5.
+DEFAULT_ATTRIBUTE_MAPPINGS = (
+    ("department", "department", SyncDirection.BOTH, False, True, False, False),
+    ("displayName", "displayName", SyncDirection.BOTH, True, True, False, False),
+    ("email", "email", SyncDirection.BOTH, True, True, True, False),
+    ("familyName", "lastName", SyncDirection.BOTH, False, True, False, False),
+    ("givenName", "firstName", SyncDirection.BOTH, False, True, False, False),
+    ("title", "jobTitle", SyncDirection.BOTH, False, True, False, False),
+    ("nickName", "nickName", SyncDirection.BOTH, False, False, False, False),
+    ("organization", "organizationName", SyncDirection.BOTH, False, True, False, False),
+    ("timezone", "timezone", SyncDirection.BOTH, False, False, False, False),
+    # Logins are set once, when reconciliation creates the identity; never renamed.
+    ("userName", "login", SyncDirection.NONE, True, True, False, False),
+    ("id", "accountId", SyncDirection.TO_PORTAL, True, True, False, True),
+    ("manager", "manager", SyncDirection.TO_PORTAL, False, True, False, False),
+)
+
+
+class AttributeMappingQuerySet(models.QuerySet["AttributeMapping"]):
+    """Named queries on attribute mappings."""
+
+    def ensure_defaults(self, application: Application) -> None:
+        """Create the default mapping rows an Application lacks; idempotent."""
+        existing = set(
+            self.filter(application=application).values_list(
+                "atlassian_attribute", flat=True
+            )
+        )
+        self.bulk_create(
+            [
+                AttributeMapping(
+                    application=application,
+                    atlassian_attribute=atlassian,
+                    portal_attribute=portal,
+                    direction=direction,
+                    is_required=required,
+                    is_visible=visible,
+                    is_recon_key=recon_key,
+                    is_read_only=read_only,
+                    position=position,
+                )
+                for position, (
+                    atlassian,
+                    portal,
+                    direction,
+                    required,
+                    visible,
+                    recon_key,
+                    read_only,
+                ) in enumerate(DEFAULT_ATTRIBUTE_MAPPINGS)
+                if atlassian not in existing
+            ]
+        )
+
+    def to_portal(self) -> AttributeMappingQuerySet:
+        """Mappings whose values reconciliation copies onto identities."""
+        return self.filter(direction__in=[SyncDirection.BOTH, SyncDirection.TO_PORTAL])
+
+
+class AttributeMapping(models.Model):
+    """How one Atlassian account attribute maps to a portal identity attribute."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attribute_mappings"
+    )
+    atlassian_attribute = models.CharField(
+        max_length=40, choices=[(a, a) for a in ATLASSIAN_ATTRIBUTES]
+    )
+    portal_attribute = models.CharField(
+        max_length=40, choices=[(a, a) for a in PORTAL_ATTRIBUTES]
+    )
+    direction = models.CharField(
+        max_length=20, choices=SyncDirection.choices, default=SyncDirection.TO_PORTAL
+    )
+    is_required = models.BooleanField(default=False)
+    is_visible = models.BooleanField(default=True)
+    is_recon_key = models.BooleanField(
+        default=False, help_text="Matches accounts to identities (case-insensitive)"
+    )
+    is_read_only = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = AttributeMappingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["application", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "atlassian_attribute"],
+                name="attribute_mapping_unique",
+                violation_error_message="This Atlassian attribute is already mapped.",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "portal_attribute"],
+                name="attribute_mapping_portal_unique",
+                violation_error_message="This portal attribute is already mapped.",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(is_recon_key=True),
+                name="attribute_mapping_one_recon_key",
+                violation_error_message="An Application has one reconciliation key.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.atlassian_attribute} → {self.portal_attribute}"

@@ -312,7 +312,8 @@ def test_licence_limit_is_an_error_not_success(sim):
     outsider = next(
         u.account_id
         for u in sim.state.users.values()
-        if u.managed and not sim.state.is_group_member("jira-software-users", u.account_id)
+        if u.managed
+        and not sim.state.is_group_member("jira-software-users", u.account_id)
     )
 
     with pytest.raises(LicenceLimitReached):

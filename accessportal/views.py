@@ -1,22 +1,14 @@
-"""Pages of the project itself: home and health."""
+"""Pages of the project itself: health. The signed-in pages live in approvals/views*.py."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in landing page."""
-    return render(request, "home.html")
+    from django.http import HttpRequest
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,227 @@
+"""Forms of the web pages: catalog filters, the request cart, decisions, extensions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from accessportal.models import User
+from connectors.base import EntitlementKind, ResourceKind
+from connectors.models import Resource
+
+if TYPE_CHECKING:
+    from connectors.models import EntitlementQuerySet
+
+KIND_LABELS = {
+    EntitlementKind.GROUP: "Atlassian group",
+    EntitlementKind.PROJECT_ROLE: "Jira project role",
+    EntitlementKind.SPACE_PERMISSION: "Confluence space permission",
+    EntitlementKind.ORG_ROLE: "Organization role",
+}
+FILTERABLE_KINDS = (
+    EntitlementKind.GROUP,
+    EntitlementKind.PROJECT_ROLE,
+    EntitlementKind.SPACE_PERMISSION,
+)
+
+
+class ResourceChoiceField(forms.ModelChoiceField):
+    """A project or space, shown as "KEY · Name"."""
+
+    def label_from_instance(self, obj: Resource) -> str:
+        return f"{obj.name} ({obj.key})"
+
+
+def resources_of(kind: ResourceKind) -> Any:
+    """Projects or spaces still present in Atlassian, by name."""
+    return (
+        Resource.objects.filter(kind=kind, removed_at__isnull=True)
+        .only("pk", "key", "name")
+        .order_by("name", "pk")
+    )
+
+
+class CatalogFilterForm(forms.Form):
+    """Search and filters of the catalog (a GET form: every field optional)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, project, space or description",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    kind = forms.ChoiceField(
+        label="Kind",
+        required=False,
+        choices=[
+            ("", "All kinds"),
+            *((k.value, KIND_LABELS[k]) for k in FILTERABLE_KINDS),
+        ],
+    )
+    project = ResourceChoiceField(
+        label="Jira project",
+        required=False,
+        queryset=resources_of(ResourceKind.PROJECT),
+        empty_label="All projects",
+    )
+    space = ResourceChoiceField(
+        label="Confluence space",
+        required=False,
+        queryset=resources_of(ResourceKind.SPACE),
+        empty_label="All spaces",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Fresh querysets per form, so a new project shows up without a restart.
+        self.fields["project"].queryset = resources_of(ResourceKind.PROJECT)
+        self.fields["space"].queryset = resources_of(ResourceKind.SPACE)
+
+    def apply(self, entitlements: EntitlementQuerySet) -> EntitlementQuerySet:
+        """The entitlements matching the valid filters."""
+        data = self.cleaned_data if self.is_valid() else {}
+        query = (data.get("q") or "").strip()
+        if query:
+            entitlements = entitlements.filter(
+                Q(display_name__icontains=query)
+                | Q(name__icontains=query)
+                | Q(description__icontains=query)
+                | Q(resource__name__icontains=query)
+                | Q(resource__key__iexact=query)
+            )
+        if data.get("kind"):
+            entitlements = entitlements.filter(kind=data["kind"])
+        resource = data.get("project") or data.get("space")
+        if data.get("project") and data.get("space"):
+            return entitlements.none()  # an entitlement has one parent
+        if resource:
+            entitlements = entitlements.filter(resource=resource)
+        return entitlements
+
+
+class DurationFields(forms.Form):
+    """How long access should last: a number of days or an end date (or the policy's default)."""
+
+    duration_days = forms.IntegerField(
+        label="For how many days",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Leave empty for the policy's default.",
+    )
+    ends_on = forms.DateField(
+        label="Or until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Access ends at the end of this day (UTC).",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("duration_days") and data.get("ends_on"):
+            self.add_error("ends_on", "Give a number of days or an end date, not both.")
+        return data
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The end date as the last moment of that day, in UTC."""
+        day = self.cleaned_data.get("ends_on")
+        if day is None:
+            return None
+        return datetime.combine(day, time(23, 59), tzinfo=UTC)
+
+    def add_workflow_errors(self, field_errors: dict[str, list[str]]) -> None:
+        """Show the workflow's validation messages next to the right fields."""
+        names = {"ends_at": "ends_on"}
+        for field, messages in field_errors.items():
+            target = names.get(field, field)
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)
+
+
+class RequestForm(DurationFields):
+    """The cart's request: why, for whom, how long."""
+
+    justification = forms.CharField(
+        label="Why do you need this access?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Your approvers read this. Mention the ticket or project if there is one.",
+    )
+    beneficiary = forms.ModelChoiceField(
+        label="Request for",
+        required=False,
+        queryset=User.objects.none(),
+        empty_label="Myself",
+    )
+    field_order = ["beneficiary", "justification", "duration_days", "ends_on"]
+
+    def __init__(self, *args: Any, requester: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reports = User.objects.reports_of(requester).filter(is_active=True)
+        self.fields["beneficiary"].queryset = reports.order_by(
+            "display_name", "username"
+        )
+        self.has_reports = reports.exists()
+        if not self.has_reports:
+            del self.fields["beneficiary"]
+
+
+class ExtensionForm(DurationFields):
+    """Ask to keep a grant longer."""
+
+    justification = forms.CharField(
+        label="Why do you need it longer?",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    field_order = ["justification", "duration_days", "ends_on"]
+
+
+class DecisionForm(forms.Form):
+    """Approve or deny one request."""
+
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("deny", "Deny")])
+    comment = forms.CharField(
+        label="Comment", required=False, max_length=2000, widget=forms.Textarea
+    )
+
+
+class IdListField(forms.Field):
+    """Several ids from checkboxes of the same name."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError) as error:
+            raise ValidationError("That selection is not valid.") from error
+
+
+class BulkDecisionForm(DecisionForm):
+    """Approve or deny several requests at once; who may decide what is the workflow's call."""
+
+    request_ids = IdListField(
+        error_messages={"required": "Select at least one request first."}
+    )
+
+
+class RevokeForm(forms.Form):
+    """Give up access (or take it away, for admins)."""
+
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=1000)

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accessportal.middleware.RequireAdminMFAMiddleware",  # MFA_REQUIRED_FOR_ADMINS
 ]
 
 ROOT_URLCONF = "accessportal.urls"
@@ -199,6 +200,8 @@ OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
 OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
 OIDC_VERIFY_SSL = env.bool("OIDC_VERIFY_SSL", default=True)
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)  # RFC 9700 recommends it
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"  # SSO did not complete
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -221,6 +224,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tags and operation ids per resource
+    # Several models have a `state`, `status` or `kind`: name each enum after its type.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "approvals.models.RequestState",
+        "GrantStateEnum": "approvals.models.GrantState",
+        "StepStateEnum": "approvals.models.StepState",
+        "JobStatusEnum": "approvals.models.JobStatus",
+        "JobKindEnum": "approvals.models.JobKind",
+        "RunStatusEnum": "connectors.models.RunStatus",
+        "AccountStatusEnum": "approvals.api.schema.ACCOUNT_STATUS_CHOICES",
+        "EntitlementKindEnum": "approvals.api.schema.ENTITLEMENT_KIND_CHOICES",
+        "ResourceKindEnum": "approvals.api.schema.RESOURCE_KIND_CHOICES",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -332,6 +348,49 @@ APPROVAL_ESCALATION_HOURS = env.int("APPROVAL_ESCALATION_HOURS", default=72)
 GRANT_EXPIRY_REMINDER_DAYS = env.int("GRANT_EXPIRY_REMINDER_DAYS", default=7)
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=8)
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=300)
+PROVISIONING_BACKOFF_BASE_SECONDS = env.float(
+    "PROVISIONING_BACKOFF_BASE_SECONDS", default=5.0
+)
+PROVISIONING_BACKOFF_MAX_SECONDS = env.float(
+    "PROVISIONING_BACKOFF_MAX_SECONDS", default=900.0
+)
+# A pending job whose message has not been consumed this long after it became due
+# is sent again by the sweeper (its message was probably lost).
+PROVISIONING_REQUEUE_GRACE_SECONDS = env.int(
+    "PROVISIONING_REQUEUE_GRACE_SECONDS", default=60
+)
+PROVISIONING_SWEEP_SECONDS = env.float("PROVISIONING_SWEEP_SECONDS", default=60.0)
+WORKFLOW_HOUSEKEEPING_SECONDS = env.float(
+    "WORKFLOW_HOUSEKEEPING_SECONDS", default=900.0
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "requeue-stale-jobs": {
+            "task": "approvals.tasks.requeue_stale_jobs",
+            "schedule": PROVISIONING_SWEEP_SECONDS,
+        },
+        "expire-grants": {
+            "task": "approvals.tasks.expire_grants",
+            "schedule": PROVISIONING_SWEEP_SECONDS,
+        },
+        "remind-approvers": {
+            "task": "approvals.tasks.remind_approvers",
+            "schedule": WORKFLOW_HOUSEKEEPING_SECONDS,
+        },
+        "expire-pending-requests": {
+            "task": "approvals.tasks.expire_pending_requests",
+            "schedule": WORKFLOW_HOUSEKEEPING_SECONDS,
+        },
+        "remind-expiring-grants": {
+            "task": "approvals.tasks.remind_expiring_grants",
+            "schedule": WORKFLOW_HOUSEKEEPING_SECONDS,
+        },
+        "close-requests-for-vanished-entitlements": {
+            "task": "approvals.tasks.close_requests_for_vanished_entitlements",
+            "schedule": WORKFLOW_HOUSEKEEPING_SECONDS,
+        },
+    }
+)
 
 # --- Email --------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import EntitlementKind
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from accessportal.models import User
 
 
 class RequestState(models.TextChoices):
@@ -95,18 +101,48 @@ class Policy(models.Model):
         return self.name
 
 
+OPEN_REQUEST_STATES = (
+    RequestState.PENDING,
+    RequestState.APPROVED,
+    RequestState.PROVISIONING,
+)
+CLOSED_REQUEST_STATES = (
+    RequestState.DENIED,
+    RequestState.CANCELLED,
+    RequestState.EXPIRED,
+    RequestState.REVOKED,
+    RequestState.ENDED,
+)
+
+
 class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
     """Named queries on requests."""
 
     def open(self) -> AccessRequestQuerySet:
         """Requests still waiting for a decision or for provisioning."""
-        return self.filter(
-            state__in=[
-                RequestState.PENDING,
-                RequestState.APPROVED,
-                RequestState.PROVISIONING,
-            ]
-        )
+        return self.filter(state__in=OPEN_REQUEST_STATES)
+
+    def pending(self) -> AccessRequestQuerySet:
+        """Requests waiting for a decision."""
+        return self.filter(state=RequestState.PENDING)
+
+    def for_person(self, user: User) -> AccessRequestQuerySet:
+        """Requests made by the user or for the user."""
+        return self.filter(Q(requester=user) | Q(beneficiary=user))
+
+    def awaiting_decision_by(self, user: User) -> AccessRequestQuerySet:
+        """The approver inbox: pending requests whose open step the user may decide.
+
+        Admins see every pending request except their own (they decide the others by
+        override). Nobody sees a request they made or that is for them.
+        """
+        own = Q(requester=user) | Q(beneficiary=user)
+        if user.is_admin:
+            return self.pending().exclude(own)
+        open_steps = ApprovalStep.objects.filter(
+            request=models.OuterRef("pk"), state=StepState.OPEN, approvers=user
+        ).exclude(decisions__decided_by=user)
+        return self.pending().exclude(own).filter(models.Exists(open_steps))
 
 
 class AccessRequest(models.Model):
@@ -159,6 +195,16 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Request #{self.pk}: {self.entitlement} for {self.beneficiary}"
+
+    @property
+    def is_extension(self) -> bool:
+        """True when the request asks to extend a grant already held."""
+        return self.extends_grant_id is not None
+
+    @property
+    def current_step(self) -> ApprovalStep | None:
+        """The open approval step, if the request is waiting for one."""
+        return self.steps.filter(state=StepState.OPEN).first()
 
 
 class StepState(models.TextChoices):
@@ -252,6 +298,25 @@ class GrantQuerySet(models.QuerySet["Grant"]):
     def held(self) -> GrantQuerySet:
         """Grants whose access exists or is being set up."""
         return self.filter(state__in=[GrantState.PENDING, GrantState.ACTIVE])
+
+    def open(self) -> GrantQuerySet:
+        """Grants not yet finished: held, failed, or being removed."""
+        return self.filter(
+            state__in=[
+                GrantState.PENDING,
+                GrantState.ACTIVE,
+                GrantState.FAILED,
+                GrantState.REVOKING,
+            ]
+        )
+
+    def for_person(self, user: User) -> GrantQuerySet:
+        """Grants held by the user."""
+        return self.filter(beneficiary=user)
+
+    def expiring_before(self, moment: datetime) -> GrantQuerySet:
+        """Active time-bound grants that end before `moment`."""
+        return self.filter(state=GrantState.ACTIVE, ends_at__lte=moment)
 
 
 class Grant(models.Model):
@@ -442,3 +507,86 @@ class AuditEvent(models.Model):
         """Refuse: the audit trail is append-only."""
         msg = "Audit events are append-only."
         raise ValueError(msg)
+
+
+class DriftKind(models.TextChoices):
+    """How Atlassian and the portal's grants disagree."""
+
+    UNMANAGED = "unmanaged", "Unmanaged: held in Atlassian, no grant explains it"
+    MISSING = "missing", "Missing: granted in the portal, absent in Atlassian"
+
+
+class DriftStatus(models.TextChoices):
+    """Where a drift finding stands."""
+
+    OPEN = "open", "Open"
+    CORRECTING = "correcting", "Being corrected"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class DriftFindingQuerySet(models.QuerySet["DriftFinding"]):
+    """Named queries on drift findings."""
+
+    def unresolved(self) -> DriftFindingQuerySet:
+        """Findings an admin still has to look at, or that are being corrected."""
+        return self.filter(status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING])
+
+
+class DriftFinding(models.Model):
+    """One disagreement between Atlassian and the portal, found after a reconciliation."""
+
+    application = models.ForeignKey(
+        "connectors.Application", on_delete=models.CASCADE, related_name="drift"
+    )
+    kind = models.CharField(max_length=20, choices=DriftKind.choices)
+    status = models.CharField(
+        max_length=20, choices=DriftStatus.choices, default=DriftStatus.OPEN
+    )
+    entitlement = models.ForeignKey(
+        "connectors.Entitlement", on_delete=models.CASCADE, related_name="drift"
+    )
+    account = models.ForeignKey(
+        "connectors.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="drift",
+    )
+    grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.CASCADE, related_name="drift"
+    )
+    run = models.ForeignKey(
+        "connectors.ReconciliationRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The reconciliation that last saw it",
+    )
+    job = models.ForeignKey(
+        ProvisioningJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The correcting job",
+    )
+    first_found_at = models.DateTimeField(default=timezone.now)
+    last_found_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    objects = DriftFindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "account", "entitlement"],
+                condition=Q(status__in=["open", "correcting"]),
+                name="drift_one_open_per_access",
+            )
+        ]
+        indexes = [models.Index(fields=["application", "status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().split(':')[0]}: {self.entitlement} · {self.account}"

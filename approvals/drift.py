@@ -1,0 +1,349 @@
+"""Drift: where Atlassian and the portal's grants disagree, found after reconciliation.
+
+*Unmanaged*: a user holds an entitlement directly in Atlassian and no portal grant
+explains it. *Missing*: an active grant whose access Atlassian no longer shows
+(`Grant.is_missing`). Each is stored as a DriftFinding that admins list, correct or
+dismiss. Under an Application's `drift_policy` "correct", every open finding is
+corrected at once; a correction is always an audited ProvisioningJob (re-grant the
+missing, revoke the unmanaged).
+
+The checks are set-based SQL with streamed inserts, so an organization with millions
+of assignments costs a few statements, not a loop over rows. Only complete runs are
+checked (no scope filter, no `only`): absence in a partial run proves nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from approvals import audit, outbox
+from approvals.lifecycle import (
+    close_requests_for_vanished_entitlements,
+    deactivate_identity,
+)
+from approvals.models import (
+    DriftFinding,
+    DriftKind,
+    DriftStatus,
+    Grant,
+    GrantState,
+    JobKind,
+)
+from approvals.transitions import AlreadyDecided, NotAllowed, NotFound
+from connectors.base import EntitlementKind
+from connectors.models import Assignment, DriftPolicy
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from accessportal.models import User
+    from approvals.models import ProvisioningJob
+    from connectors.models import Application, ReconciliationRun
+
+logger = logging.getLogger(__name__)
+BATCH = 2000
+EXPLAINING_STATES = (GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING)
+
+
+@dataclass(frozen=True)
+class DriftSummary:
+    """What one drift check found and did."""
+
+    unmanaged: int
+    missing: int
+    resolved: int
+    corrections: int
+
+
+# --- listening to the catalog -------------------------------------------------------
+
+
+def on_reconciliation_finished(
+    sender: Any, *, run: ReconciliationRun, **kwargs: Any
+) -> None:
+    """After a successful complete run: check drift, close what vanished."""
+    if run.status != "succeeded" or run.scope or run.only:
+        logger.info(
+            "Drift check skipped for run %s (not a complete successful run)", run.pk
+        )
+        return
+    summary = check_drift(run.application, run=run)
+    closed = close_requests_for_vanished_entitlements()
+    logger.info(
+        "Run %s drift: %s unmanaged, %s missing, %s resolved, %s corrections; %s closed",
+        run.pk,
+        summary.unmanaged,
+        summary.missing,
+        summary.resolved,
+        summary.corrections,
+        closed,
+    )
+
+
+def on_identity_deactivated(sender: Any, *, identity: User, **kwargs: Any) -> None:
+    """The trusted source reported the person gone: run the leaver flow."""
+    deactivate_identity(identity, by=None)
+
+
+def connect_signals() -> None:
+    """Subscribe to the catalog's signals (called from AppConfig.ready)."""
+    from connectors import signals
+
+    signals.reconciliation_finished.connect(
+        on_reconciliation_finished, dispatch_uid="approvals.drift.reconciliation"
+    )
+    signals.identity_deactivated.connect(
+        on_identity_deactivated, dispatch_uid="approvals.drift.leaver"
+    )
+
+
+# --- checking -----------------------------------------------------------------------
+
+
+def check_drift(
+    application: Application, *, run: ReconciliationRun | None = None
+) -> DriftSummary:
+    """Compare the catalog's assignments with grants; store and (per policy) correct."""
+    now = timezone.now()
+    since = (run.started_at if run and run.started_at else None) or now
+    unmanaged, resolved = _check_unmanaged(application, run, since, now)
+    missing, resolved_missing = _check_missing(application, run, since, now)
+    corrections = 0
+    if application.drift_policy == DriftPolicy.CORRECT:
+        for finding_id in DriftFinding.objects.filter(
+            application=application, status=DriftStatus.OPEN
+        ).values_list("pk", flat=True):
+            correct_finding(finding_id, by=None)
+            corrections += 1
+    return DriftSummary(unmanaged, missing, resolved + resolved_missing, corrections)
+
+
+def unmanaged_assignments(application: Application, since: datetime) -> Any:
+    """Direct user assignments no grant explains (grants ended after `since` still do)."""
+    explaining = Grant.objects.filter(
+        beneficiary=OuterRef("account__identity"), entitlement=OuterRef("entitlement")
+    ).filter(Q(state__in=EXPLAINING_STATES) | Q(ended_at__gte=since))
+    # Confluence adds "read/space" when granting any space permission: a provisioned
+    # side effect is explained by a held grant in the same space.
+    side_effect = Grant.objects.filter(
+        beneficiary=OuterRef("account__identity"),
+        entitlement__resource=OuterRef("entitlement__resource"),
+        state__in=EXPLAINING_STATES,
+    )
+    return (
+        Assignment.objects.filter(
+            application=application,
+            ended_at__isnull=True,
+            via_group__isnull=True,
+            account__isnull=False,
+            account__account_type="atlassian",
+            entitlement__removed_at__isnull=True,
+        )
+        .exclude(account__email__iexact=application.admin_email)
+        .exclude(
+            entitlement__kind=EntitlementKind.GROUP,
+            entitlement__name__in=list(application.default_groups or []),
+        )
+        .exclude(Exists(explaining))
+        .exclude(Q(origin="provisioned") & Exists(side_effect))
+    )
+
+
+def _check_unmanaged(
+    application: Application,
+    run: ReconciliationRun | None,
+    since: datetime,
+    now: datetime,
+) -> tuple[int, int]:
+    found = unmanaged_assignments(application, since)
+    same = found.filter(
+        account=OuterRef("account"), entitlement=OuterRef("entitlement")
+    )
+    open_findings = DriftFinding.objects.filter(
+        application=application, kind=DriftKind.UNMANAGED, status=DriftStatus.OPEN
+    )
+    resolved = open_findings.exclude(Exists(same)).update(
+        status=DriftStatus.RESOLVED,
+        resolved_at=now,
+        resolution="No longer held in Atlassian, or now explained by a grant",
+    )
+    open_findings.update(last_found_at=now, run=run)
+    known = DriftFinding.objects.filter(
+        kind=DriftKind.UNMANAGED,
+        account=OuterRef("account"),
+        entitlement=OuterRef("entitlement"),
+        status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING, DriftStatus.DISMISSED],
+    )
+    fresh = found.exclude(Exists(known)).values_list("account_id", "entitlement_id")
+    created = _insert(
+        application, DriftKind.UNMANAGED, fresh.iterator(chunk_size=BATCH), run, now
+    )
+    return created, resolved
+
+
+def _insert(
+    application: Application,
+    kind: DriftKind,
+    pairs: Any,
+    run: ReconciliationRun | None,
+    now: datetime,
+) -> int:
+    batch: list[DriftFinding] = []
+    created = 0
+    for account_id, entitlement_id, *grant in pairs:
+        batch.append(
+            DriftFinding(
+                application=application,
+                kind=kind,
+                account_id=account_id,
+                entitlement_id=entitlement_id,
+                grant_id=grant[0] if grant else None,
+                run=run,
+                first_found_at=now,
+                last_found_at=now,
+            )
+        )
+        if len(batch) >= BATCH:
+            created += len(DriftFinding.objects.bulk_create(batch))
+            batch = []
+    if batch:
+        created += len(DriftFinding.objects.bulk_create(batch))
+    return created
+
+
+def _check_missing(
+    application: Application,
+    run: ReconciliationRun | None,
+    since: datetime,
+    now: datetime,
+) -> tuple[int, int]:
+    present = Assignment.objects.filter(
+        account=OuterRef("account"),
+        entitlement=OuterRef("entitlement"),
+        ended_at__isnull=True,
+        via_group__isnull=True,
+    )
+    active = Grant.objects.filter(
+        entitlement__application=application,
+        state=GrantState.ACTIVE,
+        entitlement__removed_at__isnull=True,
+        account__isnull=False,
+    )
+    active.filter(is_missing=True).filter(Exists(present)).update(is_missing=False)
+    missing = active.filter(activated_at__lt=since).exclude(Exists(present))
+    for grant in missing.filter(is_missing=False).select_related("request"):
+        with transaction.atomic():
+            Grant.objects.filter(pk=grant.pk).update(is_missing=True)
+            audit.record(
+                "grant.missing",
+                target=grant,
+                request=grant.request,
+                after={"is_missing": True},
+                message="Drift: Atlassian no longer shows this access",
+            )
+    open_findings = DriftFinding.objects.filter(
+        application=application, kind=DriftKind.MISSING, status=DriftStatus.OPEN
+    )
+    resolved = open_findings.exclude(grant__in=missing).update(
+        status=DriftStatus.RESOLVED,
+        resolved_at=now,
+        resolution="Access present again, or the grant ended",
+    )
+    open_findings.update(last_found_at=now, run=run)
+    known = DriftFinding.objects.filter(
+        kind=DriftKind.MISSING,
+        grant=OuterRef("pk"),
+        status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING, DriftStatus.DISMISSED],
+    )
+    fresh = missing.exclude(Exists(known)).values_list(
+        "account_id", "entitlement_id", "pk"
+    )
+    return _insert(
+        application, DriftKind.MISSING, fresh.iterator(chunk_size=BATCH), run, now
+    ), resolved
+
+
+# --- acting on findings ---------------------------------------------------------------
+
+
+def correct_finding(finding_id: int, *, by: User | None) -> ProvisioningJob:
+    """Queue the job that makes Atlassian match the portal; `by=None` is the policy."""
+    if by is not None and not by.is_admin:
+        raise NotAllowed("Only an administrator may correct drift.")
+    with transaction.atomic():
+        finding = _lock_finding(finding_id)
+        if finding.status != DriftStatus.OPEN:
+            raise AlreadyDecided(
+                f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
+            )
+        account, entitlement = finding.account, finding.entitlement
+        if finding.kind == DriftKind.MISSING:
+            kind, reason = (
+                JobKind.GRANT,
+                f"Drift correction: re-grant {entitlement} to {account}",
+            )
+        else:
+            kind, reason = (
+                JobKind.REVOKE,
+                f"Drift correction: revoke unmanaged {entitlement} from {account}",
+            )
+        job = outbox.create_job(
+            kind,
+            application=finding.application,
+            grant=finding.grant,
+            identity=account.identity if account else None,
+            entitlement=entitlement,
+            account=account,
+            reason=reason,
+            created_by=by,
+            request=finding.grant.request if finding.grant_id else None,
+        )
+        finding.status, finding.job = DriftStatus.CORRECTING, job
+        finding.save(update_fields=["status", "job"])
+        audit.record(
+            "drift.correcting",
+            target=finding,
+            actor=by,
+            after={"job": job.pk},
+            message=reason,
+        )
+    return job
+
+
+def dismiss_finding(finding_id: int, *, by: User, reason: str = "") -> DriftFinding:
+    """An admin accepts the difference; the same drift is not flagged again."""
+    if not by.is_admin:
+        raise NotAllowed("Only an administrator may dismiss drift.")
+    with transaction.atomic():
+        finding = _lock_finding(finding_id)
+        if finding.status != DriftStatus.OPEN:
+            raise AlreadyDecided(
+                f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
+            )
+        finding.status = DriftStatus.DISMISSED
+        finding.resolved_at = timezone.now()
+        finding.resolution = reason.strip() or f"Dismissed by {by.label}"
+        finding.save(update_fields=["status", "resolved_at", "resolution"])
+        audit.record(
+            "drift.dismissed", target=finding, actor=by, message=finding.resolution
+        )
+    return finding
+
+
+def _lock_finding(finding_id: int) -> DriftFinding:
+    try:
+        return (
+            DriftFinding.objects.select_for_update(of=("self",))
+            .select_related(
+                "application", "account__identity", "entitlement", "grant__request"
+            )
+            .get(pk=finding_id)
+        )
+    except (DriftFinding.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"There is no drift finding #{finding_id}.") from None

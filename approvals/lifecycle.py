@@ -1,0 +1,581 @@
+"""The grant half of the state machine: removal, expiry, leavers and job outcomes.
+
+Part of `approvals.workflow`'s interface (it re-exports the public functions here);
+the same rules hold: one transaction per transition, rows locked, one AuditEvent per
+transition, jobs enqueued on commit. The `job_*` functions are called by
+`approvals.provisioning` only, with the claim token of the worker that holds the job:
+a worker whose lease was taken over changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accessportal.models import User
+from approvals import audit, notifications, outbox, policies
+from approvals.models import (
+    AccessRequest,
+    ApprovalStep,
+    DriftFinding,
+    DriftStatus,
+    Grant,
+    GrantState,
+    JobKind,
+    JobStatus,
+    ProvisioningJob,
+    RequestState,
+    StepState,
+)
+from approvals.transitions import (
+    AlreadyDecided,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+    close_request,
+    lock_grant,
+    set_request_state,
+)
+from connectors.base import AccountStatus
+from connectors.models import Account, Entitlement
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+logger = logging.getLogger(__name__)
+
+ENDED_GRANT_STATES = (GrantState.REVOKING, GrantState.REVOKED, GrantState.EXPIRED)
+
+
+# --- taking access away -------------------------------------------------------------
+
+
+def revoke_grant(grant_id: int, *, by: User, reason: str = "") -> Grant:
+    """The holder or an admin ends a grant; Atlassian is changed by a job."""
+    with transaction.atomic():
+        grant = lock_grant(grant_id)
+        if by.pk != grant.beneficiary_id and not by.is_admin:
+            raise NotAllowed(
+                f"Only {grant.beneficiary.label} or an administrator may revoke grant #{grant.pk}."
+            )
+        if grant.state in ENDED_GRANT_STATES:
+            raise AlreadyDecided(_ended_message(grant))
+        reason = (reason or "").strip() or f"Revoked by {by.label}"
+        end_grant(
+            grant,
+            final=GrantState.REVOKED,
+            request_state=RequestState.REVOKED,
+            actor=by,
+            reason=reason,
+        )
+    return grant
+
+
+def expire_grant(grant_id: int) -> bool:
+    """End a time-bound grant whose end has come; False when there was nothing to do."""
+    with transaction.atomic():
+        grant = lock_grant(grant_id)
+        due = grant.ends_at is not None and grant.ends_at <= timezone.now()
+        if not due or grant.state in ENDED_GRANT_STATES:
+            return False
+        end_grant(
+            grant,
+            final=GrantState.EXPIRED,
+            request_state=RequestState.ENDED,
+            actor=None,
+            reason=f"Access ended on its end date ({grant.ends_at:%Y-%m-%d %H:%M} UTC)",
+        )
+    return True
+
+
+def end_grant(
+    grant: Grant,
+    *,
+    final: GrantState,
+    request_state: RequestState,
+    actor: User | None,
+    reason: str,
+) -> None:
+    """Mark a locked grant as being removed and queue the removal in Atlassian."""
+    before = grant.state
+    never_started = _cancel_unstarted_grant_jobs(grant)
+    grant.state = GrantState.REVOKING
+    grant.ended_by = actor
+    grant.end_reason = reason
+    grant.save(update_fields=["state", "ended_by", "end_reason"])
+    request = grant.request
+    audit.record(
+        "grant.removal_requested",
+        target=grant,
+        actor=actor,
+        request=request,
+        before={"state": before},
+        after={"state": grant.state, "final_state": final},
+        message=reason,
+    )
+    if request is not None:
+        set_request_state(request, request_state, actor, reason)
+    if never_started:
+        # Nothing ever reached Atlassian: there is nothing to remove.
+        _finish_removal(grant, final, "Provisioning had not started: nothing to remove")
+        return
+    outbox.create_job(
+        JobKind.REVOKE,
+        application=grant.entitlement.application,
+        grant=grant,
+        identity=grant.beneficiary,
+        entitlement=grant.entitlement,
+        account=grant.account,
+        payload={"final_state": str(final)},
+        reason=reason,
+        created_by=actor,
+        request=request,
+    )
+
+
+def _cancel_unstarted_grant_jobs(grant: Grant) -> bool:
+    """Cancel grant jobs not yet begun; True when no grant job ever started."""
+    # Lock the job rows first: a worker's claim then waits for us and finds them
+    # cancelled, instead of granting after we decided nothing had started.
+    jobs = list(grant.jobs.select_for_update().filter(kind=JobKind.GRANT))
+    started = any(j.status != JobStatus.PENDING or j.attempts > 0 for j in jobs)
+    ProvisioningJob.objects.filter(
+        pk__in=[j.pk for j in jobs if j.status == JobStatus.PENDING]
+    ).update(
+        status=JobStatus.CANCELLED,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
+    return grant.state == GrantState.PENDING and not started
+
+
+def _finish_removal(grant: Grant, final: GrantState | str, message: str) -> None:
+    before = grant.state
+    grant.state = final
+    grant.ended_at = timezone.now()
+    grant.save(update_fields=["state", "ended_at"])
+    audit.record(
+        f"grant.{final}",
+        target=grant,
+        request=grant.request,
+        before={"state": before},
+        after={"state": final},
+        message=message,
+    )
+    notifications.on_commit(notifications.access_removed, grant.pk)
+
+
+def _ended_message(grant: Grant) -> str:
+    state = grant.get_state_display().lower()
+    by = f" by {grant.ended_by.label}" if grant.ended_by_id else ""
+    return f"Grant #{grant.pk} is already {state}{by}."
+
+
+# --- leavers ------------------------------------------------------------------------
+
+
+def deactivate_identity(user: User, *, by: User | None) -> None:
+    """A leaver: revoke every grant, close pending requests, disable the accounts.
+
+    Idempotent: running it again only queues what is still missing. `by=None` means
+    the system (a trusted source reported the person gone).
+    """
+    if by is not None and not by.is_admin:
+        raise NotAllowed("Only an administrator may deactivate an identity.")
+    reason = f"{user.label} left: identity deactivated"
+    with transaction.atomic():
+        person = User.objects.select_for_update().get(pk=user.pk)
+        for grant in Grant.objects.select_for_update().filter(
+            beneficiary=person,
+            state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
+        ):
+            end_grant(
+                grant,
+                final=GrantState.REVOKED,
+                request_state=RequestState.REVOKED,
+                actor=by,
+                reason=reason,
+            )
+        for access_request in AccessRequest.objects.select_for_update().filter(
+            beneficiary=person, state=RequestState.PENDING
+        ):
+            close_request(access_request, RequestState.CANCELLED, by, reason)
+        _disable_accounts(person, by, reason)
+        if person.is_active or person.deactivated_at is None:
+            person.is_active = False
+            person.deactivated_at = timezone.now()
+            person.save(update_fields=["is_active", "deactivated_at"])
+            audit.record(
+                "identity.deactivated",
+                target=person,
+                actor=by,
+                before={"is_active": True},
+                after={"is_active": False},
+                message=reason,
+            )
+    user.refresh_from_db()
+
+
+def _disable_accounts(person: User, by: User | None, reason: str) -> None:
+    accounts = Account.objects.filter(
+        identity=person, removed_at__isnull=True, status=AccountStatus.ACTIVE
+    ).select_related("application")
+    for account in accounts:
+        queued = ProvisioningJob.objects.filter(
+            account=account,
+            kind=JobKind.DISABLE_ACCOUNT,
+            status__in=[JobStatus.PENDING, JobStatus.RUNNING],
+        ).exists()
+        if not queued:
+            outbox.create_job(
+                JobKind.DISABLE_ACCOUNT,
+                application=account.application,
+                account=account,
+                identity=person,
+                reason=reason,
+                created_by=by,
+            )
+
+
+# --- periodic transitions -----------------------------------------------------------
+
+
+def expire_pending_request(request_id: int, *, cutoff: datetime) -> bool:
+    """Close a request still pending since before `cutoff`; False when decided since."""
+    with transaction.atomic():
+        access_request = (
+            AccessRequest.objects.select_for_update().filter(pk=request_id).first()
+        )
+        if access_request is None or access_request.state != RequestState.PENDING:
+            return False
+        if access_request.created_at > cutoff:
+            return False
+        close_request(
+            access_request,
+            RequestState.EXPIRED,
+            None,
+            f"No decision since {access_request.created_at:%Y-%m-%d}: the request expired",
+        )
+    return True
+
+
+def escalate_step(step_id: int) -> bool:
+    """Add the fallback approver (else the admins) to an overdue open step, once."""
+    with transaction.atomic():
+        step = (
+            ApprovalStep.objects.select_for_update(of=("self",))
+            .select_related("request__policy")
+            .filter(pk=step_id, state=StepState.OPEN, escalated_at__isnull=True)
+            .first()
+        )
+        if step is None or step.request.state != RequestState.PENDING:
+            return False
+        access_request = step.request
+        excluded = {access_request.requester_id, access_request.beneficiary_id}
+        excluded |= set(step.approvers.values_list("pk", flat=True))
+        added = policies.fallback_approvers(access_request.policy, excluded=excluded)
+        step.approvers.add(*added)
+        step.escalated_at = timezone.now()
+        step.save(update_fields=["escalated_at"])
+        names = ", ".join(p.label for p in added) or "nobody (no fallback approver)"
+        audit.record(
+            "step.escalated",
+            target=step,
+            request=access_request,
+            after={"added": [p.pk for p in added]},
+            message=f"No decision in time: escalated to {names}",
+        )
+        if added:
+            recipients = [p.pk for p in added]
+            notifications.on_commit(notifications.decision_needed, step.pk, recipients)
+    return True
+
+
+def close_requests_for_vanished_entitlements() -> int:
+    """Close requests and grants whose entitlement was removed from Atlassian."""
+    vanished = Entitlement.objects.filter(removed_at__isnull=False)
+    closed = 0
+    pending = AccessRequest.objects.filter(
+        entitlement__in=vanished, state=RequestState.PENDING
+    )
+    for request_id in pending.values_list("pk", flat=True):
+        closed += _close_vanished_request(request_id)
+    grants = Grant.objects.filter(
+        entitlement__in=vanished,
+        state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
+    )
+    for grant_id in grants.values_list("pk", flat=True):
+        closed += _close_vanished_grant(grant_id)
+    return closed
+
+
+def _close_vanished_request(request_id: int) -> int:
+    with transaction.atomic():
+        access_request = AccessRequest.objects.select_for_update().get(pk=request_id)
+        if access_request.state != RequestState.PENDING:
+            return 0
+        close_request(
+            access_request,
+            RequestState.CANCELLED,
+            None,
+            f"{access_request.entitlement.display_name} no longer exists in Atlassian",
+        )
+    return 1
+
+
+def _close_vanished_grant(grant_id: int) -> int:
+    with transaction.atomic():
+        grant = lock_grant(grant_id)
+        if grant.state in ENDED_GRANT_STATES:
+            return 0
+        reason = f"{grant.entitlement.display_name} no longer exists in Atlassian"
+        _cancel_unstarted_grant_jobs(grant)
+        grant.end_reason = reason
+        grant.save(update_fields=["end_reason"])
+        if grant.request is not None:
+            set_request_state(grant.request, RequestState.ENDED, None, reason)
+        _finish_removal(grant, GrantState.REVOKED, reason)
+    return 1
+
+
+# --- provisioning job outcomes (called by approvals.provisioning) --------------------
+
+
+def retry_job(job_id: int, *, by: User) -> ProvisioningJob:
+    """An admin sends a failed job again, from attempt one."""
+    if not by.is_admin:
+        raise NotAllowed("Only an administrator may retry a provisioning job.")
+    with transaction.atomic():
+        job = _lock_job(job_id)
+        if job.status != JobStatus.FAILED:
+            raise AlreadyDecided(
+                f"Job #{job.pk} is {job.get_status_display().lower()}: only failed jobs can be retried."
+            )
+        if job.kind == JobKind.GRANT and job.grant_id:
+            _reopen_failed_grant(job, by)
+        before = {
+            "status": job.status,
+            "attempts": job.attempts,
+            "error": job.last_error,
+        }
+        job.status = JobStatus.PENDING
+        job.attempts = 0
+        job.not_before = timezone.now()
+        job.finished_at = None
+        job.lease_expires_at = None
+        job.save()
+        audit.record(
+            "job.retried",
+            target=job,
+            actor=by,
+            request=_request_of(job),
+            before=before,
+            after={"status": job.status},
+            message=f"Retried by {by.label}",
+        )
+        outbox.enqueue_on_commit(job.pk)
+    return job
+
+
+def _reopen_failed_grant(job: ProvisioningJob, by: User) -> None:
+    grant = lock_grant(job.grant_id)
+    if grant.state in ENDED_GRANT_STATES:
+        raise AlreadyDecided(f"{_ended_message(grant)} Nothing to retry.")
+    if grant.state != GrantState.FAILED:
+        return
+    other = (
+        Grant.objects.filter(
+            beneficiary=grant.beneficiary, entitlement=grant.entitlement
+        )
+        .filter(state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING])
+        .exclude(pk=grant.pk)
+        .first()
+    )
+    if other is not None:
+        raise InvalidRequest(
+            f"{grant.beneficiary.label} already has this access through grant #{other.pk}."
+        )
+    grant.state = GrantState.PENDING
+    grant.save(update_fields=["state"])
+    if grant.request is not None:
+        set_request_state(
+            grant.request, RequestState.APPROVED, by, "Provisioning retried"
+        )
+
+
+def job_started(job: ProvisioningJob) -> None:
+    """A worker claimed the job: an approved request now shows as provisioning."""
+    if job.kind != JobKind.GRANT or not job.grant_id:
+        return
+    with transaction.atomic():
+        request = (
+            AccessRequest.objects.select_for_update(of=("self",))
+            .filter(grant__pk=job.grant_id, state=RequestState.APPROVED)
+            .first()
+        )
+        if request is not None:
+            set_request_state(
+                request, RequestState.PROVISIONING, None, "Provisioning in Atlassian"
+            )
+
+
+def job_finished(
+    job_id: int,
+    *,
+    token: str,
+    status: JobStatus,
+    message: str,
+    result: dict[str, Any] | None = None,
+    code: str = "",
+    retry_in: float | None = None,
+) -> bool:
+    """Record a job's outcome; False when this worker no longer holds the job.
+
+    `status` SUCCEEDED applies the outcome to the grant; PENDING with `retry_in`
+    schedules another attempt; FAILED stops the job and the grant.
+    """
+    with transaction.atomic():
+        job = _lock_job(job_id)
+        if job.status != JobStatus.RUNNING or job.claimed_by != token:
+            logger.info("Job %s was taken over; outcome %s dropped", job_id, status)
+            return False
+        job.status = status
+        job.lease_expires_at = None
+        if status == JobStatus.PENDING:
+            _schedule_retry(job, message, code, retry_in or 0.0)
+        elif status == JobStatus.SUCCEEDED:
+            _succeed(job, message, result or {})
+        else:
+            _fail(job, message, code)
+    return True
+
+
+def job_deferred(job_id: int, *, token: str, delay: float, reason: str) -> None:
+    """Put a job back without counting the attempt (it waits for another job)."""
+    with transaction.atomic():
+        updated = ProvisioningJob.objects.filter(
+            pk=job_id, status=JobStatus.RUNNING, claimed_by=token
+        ).update(
+            status=JobStatus.PENDING,
+            attempts=F("attempts") - 1,
+            not_before=timezone.now() + timezone.timedelta(seconds=delay),
+            lease_expires_at=None,
+            last_error=reason,
+        )
+        if updated:
+            outbox.enqueue_on_commit(job_id, countdown=delay)
+
+
+def _schedule_retry(
+    job: ProvisioningJob, message: str, code: str, delay: float
+) -> None:
+    job.not_before = timezone.now() + timezone.timedelta(seconds=delay)
+    job.last_error, job.last_error_code = message, code[:100]
+    job.save()
+    audit.record(
+        "job.retry_scheduled",
+        target=job,
+        request=_request_of(job),
+        after={
+            "attempt": job.attempts,
+            "of": job.max_attempts,
+            "delay": round(delay, 1),
+        },
+        message=f"{message} — retrying in {delay:.0f} s (attempt {job.attempts} of {job.max_attempts})",
+    )
+    outbox.enqueue_on_commit(job.pk, countdown=delay)
+
+
+def _succeed(job: ProvisioningJob, message: str, result: dict[str, Any]) -> None:
+    job.finished_at = timezone.now()
+    job.result = result
+    job.last_error, job.last_error_code = "", ""
+    job.save()
+    request = _request_of(job)
+    audit.record(
+        "job.succeeded", target=job, request=request, after=result, message=message
+    )
+    DriftFinding.objects.filter(job=job).update(
+        status=DriftStatus.RESOLVED,
+        resolved_at=job.finished_at,
+        resolution=f"Corrected by job #{job.pk}",
+    )
+    if job.grant_id is None:
+        return
+    grant = lock_grant(job.grant_id)
+    if job.kind == JobKind.GRANT:
+        _activate(grant, job)
+    elif job.kind == JobKind.REVOKE and grant.state == GrantState.REVOKING:
+        final = job.payload.get("final_state") or GrantState.REVOKED
+        _finish_removal(grant, final, "Access removed in Atlassian")
+
+
+def _activate(grant: Grant, job: ProvisioningJob) -> None:
+    if grant.state in ENDED_GRANT_STATES:
+        return  # ended while the job ran: the removal job takes it away again
+    before = {"state": grant.state, "is_missing": grant.is_missing}
+    restored = grant.state == GrantState.ACTIVE
+    grant.state = GrantState.ACTIVE
+    grant.activated_at = grant.activated_at or timezone.now()
+    grant.account_id = job.account_id or grant.account_id
+    grant.is_missing = False
+    grant.save(update_fields=["state", "activated_at", "account", "is_missing"])
+    audit.record(
+        "grant.restored" if restored else "grant.activated",
+        target=grant,
+        request=grant.request,
+        before=before,
+        after={"state": grant.state},
+        message="Access re-granted in Atlassian"
+        if restored
+        else "Access granted in Atlassian and verified",
+    )
+    if restored:
+        return
+    if grant.request is not None:
+        set_request_state(grant.request, RequestState.ACTIVE, None, "Access granted")
+    notifications.on_commit(notifications.provisioning_finished, grant.pk)
+
+
+def _fail(job: ProvisioningJob, message: str, code: str) -> None:
+    job.finished_at = timezone.now()
+    job.last_error, job.last_error_code = message, code[:100]
+    job.save()
+    request = _request_of(job)
+    audit.record(
+        "job.failed",
+        target=job,
+        request=request,
+        after={"attempts": job.attempts, "code": code},
+        message=message,
+    )
+    DriftFinding.objects.filter(job=job).update(status=DriftStatus.OPEN)
+    if job.kind != JobKind.GRANT or job.grant_id is None:
+        return  # a failed removal keeps its grant "being removed" until retried
+    grant = lock_grant(job.grant_id)
+    if grant.state != GrantState.PENDING:
+        return
+    grant.state = GrantState.FAILED
+    grant.save(update_fields=["state"])
+    if grant.request is not None:
+        set_request_state(grant.request, RequestState.FAILED, None, message)
+    notifications.on_commit(notifications.provisioning_finished, grant.pk)
+
+
+def _lock_job(job_id: int) -> ProvisioningJob:
+    try:
+        return (
+            ProvisioningJob.objects.select_for_update(of=("self",))
+            .select_related("grant__request")
+            .get(pk=job_id)
+        )
+    except (ProvisioningJob.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"There is no provisioning job #{job_id}.") from None
+
+
+def _request_of(job: ProvisioningJob) -> AccessRequest | None:
+    return job.grant.request if job.grant_id and job.grant else None

@@ -1,0 +1,179 @@
+"""The building blocks of the state machine, shared by workflow and lifecycle.
+
+Errors for people, row locks, and the small state changes every transition uses.
+Only `approvals.workflow` and `approvals.lifecycle` call these.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from approvals import audit, notifications
+from approvals.models import (
+    AccessRequest,
+    ApprovalDecision,
+    Grant,
+    RequestState,
+    StepState,
+)
+from connectors.models import Account
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from accessportal.models import User
+
+
+class WorkflowError(Exception):
+    """A refused operation; `message` is written for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(WorkflowError):
+    """Outside the actor's scope (their own request, not their report): HTTP 403."""
+
+
+class AlreadyDecided(WorkflowError):
+    """The request, grant or job is past the state the operation needs: HTTP 409."""
+
+
+class InvalidRequest(WorkflowError):
+    """Bad input; `field_errors` maps field names to messages: HTTP 400."""
+
+    def __init__(
+        self, message: str, field_errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+class NotFound(WorkflowError):
+    """No request, grant or job with that id: HTTP 404."""
+
+
+# --- state changes -----------------------------------------------------------------
+
+
+def close_request(
+    access_request: AccessRequest,
+    state: RequestState,
+    actor: User | None,
+    reason: str,
+) -> None:
+    """End a request that never got access: denied, cancelled, expired."""
+    before = access_request.state
+    access_request.state = state
+    access_request.state_reason = reason
+    access_request.decided_at = timezone.now()
+    access_request.save(
+        update_fields=["state", "state_reason", "decided_at", "updated_at"]
+    )
+    access_request.steps.filter(state__in=[StepState.OPEN, StepState.WAITING]).update(
+        state=StepState.SKIPPED
+    )
+    audit.record(
+        f"request.{state}",
+        target=access_request,
+        actor=actor,
+        request=access_request,
+        before={"state": before},
+        after={"state": state},
+        message=reason,
+    )
+    notifications.on_commit(notifications.request_decided, access_request.pk)
+
+
+def planned_end(access_request: AccessRequest) -> datetime | None:
+    """When the access asked for ends, counted from now for a duration."""
+    if access_request.ends_at:
+        return access_request.ends_at
+    if access_request.duration_days:
+        return timezone.now() + timedelta(days=access_request.duration_days)
+    return None
+
+
+def account_of(user: User, application_id: int) -> Account | None:
+    """The person's Atlassian account in an application, when the portal knows it."""
+    return (
+        Account.objects.filter(
+            application_id=application_id, identity=user, removed_at__isnull=True
+        )
+        .order_by("-last_seen")
+        .first()
+    )
+
+
+def set_request_state(
+    access_request: AccessRequest, state: RequestState, actor: User | None, reason: str
+) -> None:
+    before = access_request.state
+    if before == state:
+        return
+    access_request.state = state
+    access_request.state_reason = reason
+    access_request.save(update_fields=["state", "state_reason", "updated_at"])
+    audit.record(
+        f"request.{state}",
+        target=access_request,
+        actor=actor,
+        request=access_request,
+        before={"state": before},
+        after={"state": state},
+        message=reason,
+    )
+
+
+# --- locking and messages ----------------------------------------------------------
+
+
+def lock_request(request_id: int) -> AccessRequest:
+    try:
+        return (
+            AccessRequest.objects.select_for_update(of=("self",))
+            .select_related("entitlement__application", "beneficiary", "requester")
+            .get(pk=request_id)
+        )
+    except (AccessRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"There is no request #{request_id}.") from None
+
+
+def lock_grant(grant_id: int) -> Grant:
+    try:
+        return (
+            Grant.objects.select_for_update(of=("self",))
+            .select_related("entitlement__application", "beneficiary", "request")
+            .get(pk=grant_id)
+        )
+    except (Grant.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"There is no grant #{grant_id}.") from None
+
+
+def already_decided_message(access_request: AccessRequest) -> str:
+    """ "Request #12 was already approved by Bob on 2026-11-23 14:02." """
+    number, state = access_request.pk, access_request.state
+    when = access_request.decided_at or access_request.updated_at
+    stamp = f"{when:%Y-%m-%d %H:%M}" if when else "earlier"
+    if state in (RequestState.CANCELLED, RequestState.EXPIRED):
+        reason = access_request.state_reason or access_request.get_state_display()
+        return (
+            f"Request #{number} is no longer pending: {reason.rstrip('.')} ({stamp})."
+        )
+    last = (
+        ApprovalDecision.objects.filter(step__request=access_request)
+        .select_related("decided_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    verb = "denied" if state == RequestState.DENIED else "approved"
+    by = f" by {last.decided_by.label}" if last else " automatically"
+    return f"Request #{number} was already {verb}{by} on {stamp}."
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,7 @@
+"""Django admin of approvals: policies, requests, grants, jobs, audit trail, drift.
+
+Nothing here changes a state directly: actions call the workflow functions, exactly as
+the web pages and the API do.
+"""
+
+from approvals.admin import audit, drift, provisioning, requests  # noqa: F401  (registers)

@@ -1,0 +1,90 @@
+"""Admin actions that run workflow functions, one object at a time, with a reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
+
+from approvals.workflow import WorkflowError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db.models import Model, QuerySet
+    from django.http import HttpRequest
+
+
+class ReasonForm(forms.Form):
+    """Why: recorded in the audit trail."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=4000
+    )
+
+    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+
+
+def run_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    operation: Callable[[Model], object],
+    *,
+    done: str,
+) -> None:
+    """Apply `operation` to each object; report successes and each refusal."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            operation(obj)
+        except WorkflowError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(
+            request, f"{done}: {succeeded} of {len(queryset)}.", messages.SUCCESS
+        )
+
+
+def with_reason(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    explanation: str,
+    apply: Callable[[Model, str], object],
+    done: str,
+    reason_required: bool = True,
+) -> TemplateResponse | None:
+    """Ask for a reason on an intermediate page, then apply the action with it."""
+    if request.POST.get("confirmed") == "yes":
+        form = ReasonForm(request.POST, required=reason_required)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            run_each(
+                modeladmin, request, queryset, lambda obj: apply(obj, reason), done=done
+            )
+            return None
+    else:
+        form = ReasonForm(required=reason_required)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "explanation": explanation,
+        "queryset": queryset,
+        "form": form,
+        "opts": modeladmin.model._meta,
+        "action": action,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "submit_label": title,
+    }
+    return TemplateResponse(request, "admin/approvals/action_reason.html", context)

@@ -1,0 +1,92 @@
+"""Admin for drift findings: access Atlassian shows that no grant explains, and grants
+whose access Atlassian no longer shows. "Correct" queues the job that fixes it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib import admin
+
+from approvals import drift
+from approvals.admin.actions import run_each, with_reason
+from approvals.admin.readonly import ReadOnlyAdmin
+from approvals.models import DriftFinding, DriftStatus
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+    from django.template.response import TemplateResponse
+
+
+@admin.register(DriftFinding)
+class DriftFindingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "entitlement",
+        "account",
+        "grant",
+        "job",
+        "first_found_at",
+        "last_found_at",
+    )
+    list_filter = ("status", "kind", "application", "entitlement__kind")
+    search_fields = (
+        "entitlement__display_name",
+        "account__email",
+        "account__display_name",
+        "=account__account_id",
+    )
+    list_select_related = ("entitlement", "account", "grant", "job")
+    date_hierarchy = "last_found_at"
+    actions = ("correct_findings", "dismiss_findings")
+    fields = (
+        "kind",
+        "status",
+        "application",
+        "entitlement",
+        "account",
+        "grant",
+        "run",
+        "job",
+        "first_found_at",
+        "last_found_at",
+        "resolved_at",
+        "resolution",
+    )
+    readonly_fields = fields
+
+    @admin.action(description="Correct: re-grant missing / revoke unmanaged access")
+    def correct_findings(self, request: HttpRequest, queryset: QuerySet) -> None:
+        open_findings = queryset.filter(status=DriftStatus.OPEN)
+        skipped = queryset.count() - open_findings.count()
+        run_each(
+            self,
+            request,
+            open_findings,
+            lambda finding: drift.correct_finding(finding.pk, by=request.user),
+            done="Correction queued",
+        )
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} selected finding(s) were not open; left as they are.",
+            )
+
+    @admin.action(description="Dismiss: accept the difference")
+    def dismiss_findings(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        return with_reason(
+            self,
+            request,
+            queryset,
+            action="dismiss_findings",
+            title="Dismiss drift",
+            explanation="The same difference will not be flagged again.",
+            apply=lambda finding, reason: drift.dismiss_finding(
+                finding.pk, by=request.user, reason=reason
+            ),
+            done="Dismissed",
+        )

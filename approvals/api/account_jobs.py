@@ -1,0 +1,96 @@
+"""Account changes asked by the connector resource API, queued as provisioning jobs.
+
+Each function writes the job row and its audit event in one transaction (through the
+same outbox as approvals) and enqueues it on commit; the worker does the Atlassian
+calls. Nothing here talks to Atlassian.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from accessportal.models import User
+from approvals.models import JobKind, JobStatus, ProvisioningJob
+from approvals.outbox import create_job
+from approvals.workflow import InvalidRequest
+from connectors.models import Account
+
+if TYPE_CHECKING:
+    from connectors.models import Application
+
+REASON = "Connector API"
+
+
+def request_account_creation(
+    application: Application, *, email: str, profile: dict[str, str], by: User
+) -> ProvisioningJob:
+    """Queue the creation of an Atlassian account; refuse an email already there.
+
+    Raises InvalidRequest when the catalog already has an account with this email.
+    """
+    email = email.strip()
+    existing = Account.objects.filter(
+        application=application, email__iexact=email, removed_at__isnull=True
+    ).first()
+    if existing is not None:
+        raise InvalidRequest(
+            "An account with this email exists.",
+            field_errors={
+                "email": [f"Account {existing.account_id} already has this email."]
+            },
+        )
+    identity = User.objects.with_email(email).first()
+    with transaction.atomic():
+        return create_job(
+            JobKind.CREATE_ACCOUNT,
+            application=application,
+            identity=identity,
+            payload={"email": email, **profile},
+            reason=f"{REASON}: create account {email}",
+            created_by=by,
+        )
+
+
+def request_account_update(
+    account: Account, *, changes: dict[str, str], active: bool | None, by: User
+) -> list[ProvisioningJob]:
+    """Queue attribute changes, then a disable or enable when `active` changes."""
+    jobs: list[ProvisioningJob] = []
+    with transaction.atomic():
+        if changes:
+            jobs.append(
+                _account_job(JobKind.UPDATE_ACCOUNT, account, by, {"changes": changes})
+            )
+        if active is not None:
+            kind = JobKind.ENABLE_ACCOUNT if active else JobKind.DISABLE_ACCOUNT
+            jobs.append(_account_job(kind, account, by, {}))
+    return jobs
+
+
+def request_account_deletion(account: Account, *, by: User) -> ProvisioningJob:
+    """Queue the removal of the account from the organization."""
+    with transaction.atomic():
+        return _account_job(JobKind.DELETE_ACCOUNT, account, by, {})
+
+
+def _account_job(
+    kind: JobKind, account: Account, by: User, payload: dict
+) -> ProvisioningJob:
+    return create_job(
+        kind,
+        application=account.application,
+        identity=account.identity,
+        account=account,
+        payload={"account_id": account.account_id, **payload},
+        reason=f"{REASON}: {JobKind(kind).label.lower()} {account.account_id}",
+        created_by=by,
+    )
+
+
+def pending_jobs_for(account: Account) -> int:
+    """How many queued jobs already target the account."""
+    return ProvisioningJob.objects.filter(
+        account=account, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
+    ).count()

@@ -12,6 +12,7 @@ from connectors.base import (
     AccountDraft,
     AccountStatus,
     ApiFamily,
+    AuthenticationFailed,
     Connector,
     EntitlementKind,
     EntitlementRef,
@@ -550,6 +551,8 @@ def test_secrets_never_reach_logs_reprs_or_errors(sim, caplog):
     )
     list(connector.iter_accounts())
     checks = wrong.test_connection()
+    with pytest.raises(AuthenticationFailed) as caught:
+        wrong.grant(account_id(sim, ALICE), group_ref(sim, "design"))
 
     text = (
         caplog.text
@@ -557,6 +560,8 @@ def test_secrets_never_reach_logs_reprs_or_errors(sim, caplog):
         + repr(connector)
         + repr(checks)
         + repr(connector.families.jira.api.http.auth)
+        + str(caught.value)
+        + repr(caught.value)
     )
 
     for secret in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -20,6 +21,19 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         if not settings.OIDC_ENABLED:
             return None
         return super().authenticate(request, **kwargs)
+
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
+        """An email is required, and it must not be one the provider says is unverified.
+
+        Identities are matched by email, so an unverified address could take over
+        someone else's identity. Providers that do not send `email_verified` at all
+        (many company IdPs) are trusted to own their domain.
+        """
+        email = (claims.get("email") or "").strip()
+        if not email or claims.get("email_verified") is False:
+            logger.warning("SSO sign-in refused: no verified email in the claims")
+            return False
+        return True
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
         email = (claims.get("email") or "").strip()
@@ -38,6 +52,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             source=IdentitySource.SSO,
         )
         logger.info("Created identity %s from SSO sign-in", user.pk)
+        link_atlassian_accounts(user)
         return user
 
     def update_user(self, user: User, claims: dict[str, Any]) -> User:
@@ -52,6 +67,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
                 changed = True
         if changed:
             user.save(update_fields=["first_name", "last_name"])
+        link_atlassian_accounts(user)
         return user
 
     @staticmethod
@@ -63,3 +79,22 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             suffix += 1
             candidate = f"{base}{suffix}"
         return candidate
+
+
+def link_atlassian_accounts(user: User) -> int:
+    """Link the unlinked Atlassian accounts with the identity's email to it.
+
+    Reconciliation links accounts by email too; this covers an identity that signs in
+    for the first time between two reconciliations. Accounts already linked to
+    someone are left alone. Returns how many were linked.
+    """
+    if not user.email:
+        return 0
+    # Looked up by name: the project package does not import the connectors app.
+    account_model = apps.get_model("connectors", "Account")
+    linked = account_model.objects.filter(
+        email__iexact=user.email, identity__isnull=True
+    ).update(identity=user)
+    if linked:
+        logger.info("Linked %s Atlassian account(s) to identity %s", linked, user.pk)
+    return linked

@@ -590,3 +590,97 @@ class DriftFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display().split(':')[0]}: {self.entitlement} · {self.account}"
+
+
+# --- issue 9: administrative operations and birthright access ----------------------
+
+
+class OperationJobQuerySet(ProvisioningJobQuerySet):
+    """Named queries on administrative operations."""
+
+    def named(self, operation: str) -> OperationJobQuerySet:
+        """Operations of one name, e.g. "groups.create"."""
+        return self.filter(payload__operation=operation)
+
+
+class OperationJobManager(models.Manager["OperationJob"]):
+    """Only the jobs of kind OPERATION."""
+
+    def get_queryset(self) -> OperationJobQuerySet:
+        return OperationJobQuerySet(self.model, using=self._db).filter(
+            kind=JobKind.OPERATION
+        )
+
+    def named(self, operation: str) -> OperationJobQuerySet:
+        """Operations of one name."""
+        return self.get_queryset().named(operation)
+
+
+class OperationJob(ProvisioningJob):
+    """An administrative operation (approvals.operations): a job of kind OPERATION."""
+
+    objects = OperationJobManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "operation"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Operation #{self.pk} {self.operation_name} ({self.status})"
+
+    @property
+    def operation_name(self) -> str:
+        """The operation's name, e.g. "groups.create"."""
+        return str((self.payload or {}).get("operation", ""))
+
+
+class BirthrightAttribute(models.TextChoices):
+    """The identity attribute a birthright rule matches."""
+
+    DEPARTMENT = "department", "Department"
+    JOB_TITLE = "job_title", "Job title"
+    ORGANIZATION = "organization_name", "Organization"
+
+
+class BirthrightRuleQuerySet(models.QuerySet["BirthrightRule"]):
+    """Named queries on birthright rules."""
+
+    def enabled(self) -> BirthrightRuleQuerySet:
+        """Rules in force."""
+        return self.filter(is_enabled=True)
+
+
+class BirthrightRule(models.Model):
+    """Joiners and movers: identities whose attribute has this value get these entitlements."""
+
+    name = models.CharField(max_length=200)
+    application = models.ForeignKey(
+        "connectors.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    attribute = models.CharField(
+        max_length=40,
+        choices=BirthrightAttribute.choices,
+        default=BirthrightAttribute.DEPARTMENT,
+    )
+    value = models.CharField(
+        max_length=200, help_text="Matched case-insensitively, e.g. Engineering"
+    )
+    entitlements = models.ManyToManyField(
+        "connectors.Entitlement", related_name="birthright_rules"
+    )
+    is_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BirthrightRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["application", "attribute", "value", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_attribute_display()} = {self.value})"
+
+    def matches(self, values: dict[str, str]) -> bool:
+        """True when the identity attribute values (by field name) match this rule."""
+        found = (values.get(self.attribute) or "").strip().casefold()
+        return bool(found) and found == self.value.strip().casefold()

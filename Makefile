@@ -43,4 +43,4 @@ schema: install
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

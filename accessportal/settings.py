@@ -402,7 +402,8 @@ DEFAULT_FROM_EMAIL = env.str(
 
 # --- Static files, i18n ------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION  # no collectstatic needed to develop
 STATICFILES_DIRS = [BASE_DIR / "accessportal" / "static"]
 STORAGES = {

@@ -52,3 +52,76 @@ def submit(requester):
 def auto_policy(db):
     """A default policy that approves everything automatically."""
     return PolicyFactory(name="Auto", is_default=True, rule=ApprovalRule.AUTO)
+
+
+# --- the simulated Atlassian organization -------------------------------------------
+
+
+def load_entitlement(application, kind, display_name):
+    """Put one entitlement of the simulated organization into the catalog, as found."""
+    from connectors.base import EntitlementKind
+    from connectors.models import Entitlement, Resource
+    from connectors.registry import connector_for
+
+    connector = connector_for(application)
+    try:
+        record = next(
+            r
+            for r in connector.iter_entitlements(kinds=[EntitlementKind(kind)])
+            if r.display_name == display_name or r.name == display_name
+        )
+    finally:
+        connector.close()
+    resource = None
+    if record.resource is not None:
+        resource, _ = Resource.objects.get_or_create(
+            application=application,
+            kind=record.resource.kind,
+            external_id=record.resource.external_id,
+            defaults={"key": record.resource.key, "name": record.resource.name},
+        )
+    return Entitlement.objects.create(
+        application=application,
+        kind=kind,
+        external_id=record.ref.external_id,
+        resource=resource,
+        name=record.name,
+        display_name=record.display_name,
+    )
+
+
+def simulator_shows(simulator, entitlement, email):
+    """Whether the simulated Atlassian holds the access directly, read from its state."""
+    with simulator.lock:
+        state = simulator.state
+        user = state.user_by_email(email)
+        if user is None:
+            return False
+        account_id = user.account_id
+        if entitlement.kind == "group":
+            return state.is_group_member(entitlement.name, account_id)
+        if entitlement.kind == "project_role":
+            actors = state.project_role_actors(
+                entitlement.resource.key, entitlement.name
+            )
+            return account_id in actors
+        key, _, target = entitlement.name.partition("/")
+        permissions = state.space_permissions(entitlement.resource.key)
+        return ("user", account_id, key, target) in permissions
+
+
+@pytest.fixture
+def alice(make_person, manager):
+    """Alice, who has an Atlassian account in the simulated organization."""
+    return make_person(
+        "alice",
+        email="alice.requester@acme.example",
+        display_name="Alice Carter",
+        manager=manager,
+    )
+
+
+@pytest.fixture
+def design_group(application):
+    """The simulated organization's "design" group, in the catalog."""
+    return load_entitlement(application, "group", "design")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from connectors.simulator.ops import product_keys, visible_groups
 from connectors.simulator.paging import (
@@ -137,6 +137,15 @@ def cursor_page(
     return page, (encode_cursor(page[-1]) if more and page else None)
 
 
+def next_url(ctx: Ctx, next_cursor: str | None) -> str | None:
+    """A full next-page URL keeping the caller's other query parameters (v1 style)."""
+    if not next_cursor:
+        return None
+    query = {k: v[0] for k, v in ctx.request.query.items() if k != "cursor"}
+    query["cursor"] = next_cursor
+    return f"{ctx.origin()}{ctx.request.path}?{urlencode(query)}"
+
+
 def member_of_directory(ctx: Ctx, account_id: str) -> User:
     """A user of the org's directory, else 404."""
     user = ctx.state.user_by_account.get(account_id)
@@ -183,10 +192,7 @@ def list_managed_accounts(ctx: Ctx) -> Response:
     page, next_cursor = cursor_page(state.managed_order, ctx.arg("cursor"), limit)
     data = [managed_account(ctx, state.users[s]) for s in page]
     base = f"{ctx.origin()}/admin/v1/orgs/{ctx.config.org_id}/users"
-    links = {
-        "self": base,
-        "next": f"{base}?cursor={next_cursor}" if next_cursor else None,
-    }
+    links = {"self": base, "next": next_url(ctx, next_cursor)}
     return json_response(
         {"data": data, "links": links, "meta": {"total": len(state.managed_order)}}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.simulator.admin import V1, limit_of
+from connectors.simulator.admin import V1, limit_of, next_url
 from connectors.simulator.ops import LicenceLimitReached, join_group, product_keys
 from connectors.simulator.paging import decode_cursor, encode_cursor
 from connectors.simulator.routing import (
@@ -314,12 +314,12 @@ def list_events(ctx: Ctx) -> Response:
     more = len(page) > limit
     page = page[:limit]
     base = f"{ctx.origin()}/admin/v1/orgs/{ctx.config.org_id}/events"
-    next_url = f"{base}?cursor={encode_cursor(page[-1].seq)}" if more and page else None
+    next_link = next_url(ctx, encode_cursor(page[-1].seq) if more and page else None)
     data = [event_json(ctx, e) for e in page]
     return json_response(
         {
             "data": data,
-            "links": {"self": base, "next": next_url},
+            "links": {"self": base, "next": next_link},
             "meta": {"page_size": len(data)},
         }
     )

@@ -282,9 +282,7 @@ class Simulator:
                 self.state.version += 1
             return route.handler(Ctx(self, request, params, api))
         except ApiError as error:
-            return render_error(
-                api, error, self.state.ids.uuid() if api == "admin" else ""
-            )
+            return render_error(api, error, str(uuid.uuid4()) if api == "admin" else "")
 
     def _authenticate(self, request: Request, family: str) -> None:
         """Check the family's credentials; 401 otherwise."""

@@ -29,20 +29,26 @@ def sim(config: SimulatorConfig) -> Simulator:
 
 def client(sim: Simulator, base_url: str, **kwargs: object) -> httpx.Client:
     """An httpx client over the in-process transport."""
-    return httpx.Client(transport=sim.transport(), base_url=base_url, timeout=5.0, **kwargs)  # type: ignore[arg-type]
+    return httpx.Client(
+        transport=sim.transport(), base_url=base_url, timeout=5.0, **kwargs
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def jira(sim: Simulator) -> Iterator[httpx.Client]:
     """Jira v3 with Basic auth."""
-    with client(sim, f"{SITE}/rest/api/3", auth=(sim.config.admin_email, sim.config.api_token)) as c:
+    with client(
+        sim, f"{SITE}/rest/api/3", auth=(sim.config.admin_email, sim.config.api_token)
+    ) as c:
         yield c
 
 
 @pytest.fixture
 def wiki(sim: Simulator) -> Iterator[httpx.Client]:
     """Confluence (/wiki) with Basic auth."""
-    with client(sim, f"{SITE}/wiki", auth=(sim.config.admin_email, sim.config.api_token)) as c:
+    with client(
+        sim, f"{SITE}/wiki", auth=(sim.config.admin_email, sim.config.api_token)
+    ) as c:
         yield c
 
 
@@ -57,7 +63,9 @@ def scim(sim: Simulator) -> Iterator[httpx.Client]:
 @pytest.fixture
 def admin(sim: Simulator) -> Iterator[httpx.Client]:
     """Organizations API (and /users/{id}/manage) with the org bearer key."""
-    with client(sim, API, headers={"Authorization": f"Bearer {sim.config.org_api_key}"}) as c:
+    with client(
+        sim, API, headers={"Authorization": f"Bearer {sim.config.org_api_key}"}
+    ) as c:
         yield c
 
 

@@ -40,7 +40,9 @@ def test_scim_unknown_directory_is_404(sim: Simulator) -> None:
 
 
 def test_admin_with_wrong_key_is_401_admin_error(sim: Simulator) -> None:
-    response = raw(sim).get(f"{API}/admin/v1/orgs", headers={"Authorization": "Bearer nope"})
+    response = raw(sim).get(
+        f"{API}/admin/v1/orgs", headers={"Authorization": "Bearer nope"}
+    )
 
     assert response.status_code == 401
     error = response.json()["errors"][0]
@@ -58,14 +60,19 @@ def test_admin_unknown_org_is_404(sim: Simulator) -> None:
 
 
 def test_user_manage_api_needs_the_org_key(sim: Simulator) -> None:
-    response = raw(sim).get(f"{API}/users/x/manage", headers={"Authorization": f"Bearer {sim.config.directory_api_key}"})
+    response = raw(sim).get(
+        f"{API}/users/x/manage",
+        headers={"Authorization": f"Bearer {sim.config.directory_api_key}"},
+    )
 
     assert response.status_code == 401
     assert "errors" in response.json()
 
 
 def test_jira_with_wrong_token_is_401_jira_error(sim: Simulator) -> None:
-    response = raw(sim).get(f"{SITE}/rest/api/3/myself", auth=(sim.config.admin_email, "wrong"))
+    response = raw(sim).get(
+        f"{SITE}/rest/api/3/myself", auth=(sim.config.admin_email, "wrong")
+    )
 
     assert response.status_code == 401
     assert set(response.json()) == {"errorMessages", "errors", "status"}
@@ -79,13 +86,19 @@ def test_jira_without_credentials_is_401(sim: Simulator) -> None:
 
 
 def test_jira_rejects_bearer_tokens(sim: Simulator) -> None:
-    response = raw(sim).get(f"{SITE}/rest/api/3/myself", headers={"Authorization": f"Bearer {sim.config.api_token}"})
+    response = raw(sim).get(
+        f"{SITE}/rest/api/3/myself",
+        headers={"Authorization": f"Bearer {sim.config.api_token}"},
+    )
 
     assert response.status_code == 401
 
 
 def test_confluence_v1_401_has_the_v1_body(sim: Simulator) -> None:
-    response = raw(sim).get(f"{SITE}/wiki/rest/api/space", auth=("someone@acme.example", sim.config.api_token))
+    response = raw(sim).get(
+        f"{SITE}/wiki/rest/api/space",
+        auth=("someone@acme.example", sim.config.api_token),
+    )
 
     assert response.status_code == 401
     body = response.json()
@@ -103,13 +116,18 @@ def test_confluence_v2_401_has_the_v2_body(sim: Simulator) -> None:
 
 
 def test_email_match_is_case_insensitive(sim: Simulator) -> None:
-    response = raw(sim).get(f"{SITE}/rest/api/3/myself", auth=(sim.config.admin_email.upper(), sim.config.api_token))
+    response = raw(sim).get(
+        f"{SITE}/rest/api/3/myself",
+        auth=(sim.config.admin_email.upper(), sim.config.api_token),
+    )
 
     assert response.status_code == 200
 
 
 def test_unknown_path_is_404_and_wrong_method_405(sim: Simulator) -> None:
-    c = httpx.Client(transport=sim.transport(), auth=(sim.config.admin_email, sim.config.api_token))
+    c = httpx.Client(
+        transport=sim.transport(), auth=(sim.config.admin_email, sim.config.api_token)
+    )
 
     missing = c.get(f"{SITE}/rest/api/3/nothing-here")
     wrong = c.patch(f"{SITE}/rest/api/3/group/bulk")

@@ -15,11 +15,22 @@ def test_project_search_page_bean(jira: httpx.Client) -> None:
     body = jira.get("/project/search").json()
 
     assert {"self", "maxResults", "startAt", "total", "isLast", "values"} <= set(body)
-    assert [p["key"] for p in body["values"]] == ["API", "DATA", "FIN", "HR", "MKT", "MOB", "OPS", "WEB"]
+    assert [p["key"] for p in body["values"]] == [
+        "API",
+        "DATA",
+        "FIN",
+        "HR",
+        "MKT",
+        "MOB",
+        "OPS",
+        "WEB",
+    ]
 
 
 def test_project_search_filters(jira: httpx.Client) -> None:
-    by_key = jira.get("/project/search", params=[("keys", "WEB"), ("keys", "HR")]).json()
+    by_key = jira.get(
+        "/project/search", params=[("keys", "WEB"), ("keys", "HR")]
+    ).json()
     by_query = jira.get("/project/search", params={"query": "mobile"}).json()
 
     assert {p["key"] for p in by_key["values"]} == {"WEB", "HR"}
@@ -27,7 +38,9 @@ def test_project_search_filters(jira: httpx.Client) -> None:
 
 
 def test_project_search_expand_lead(jira: httpx.Client) -> None:
-    web = jira.get("/project/search", params={"keys": "WEB", "expand": "lead,description"}).json()["values"][0]
+    web = jira.get(
+        "/project/search", params={"keys": "WEB", "expand": "lead,description"}
+    ).json()["values"][0]
 
     assert web["lead"]["emailAddress"] == BOB
     assert web["description"] == "Website project"
@@ -37,13 +50,25 @@ def test_get_project_by_key_and_id(jira: httpx.Client) -> None:
     by_key = jira.get("/project/WEB").json()
 
     assert jira.get(f"/project/{by_key['id']}").json()["key"] == "WEB"
-    assert set(by_key["roles"]) == {"Administrators", "Member", "Viewer", "Release Manager"}
+    assert set(by_key["roles"]) == {
+        "Administrators",
+        "Member",
+        "Viewer",
+        "Release Manager",
+    }
     assert jira.get("/project/NOPE").status_code == 404
 
 
 def test_create_project(sim: Simulator, jira: httpx.Client) -> None:
-    response = jira.post("/project", json={"key": "NEW", "name": "New thing", "projectTypeKey": "software",
-                                           "leadAccountId": account(sim, BOB)})
+    response = jira.post(
+        "/project",
+        json={
+            "key": "NEW",
+            "name": "New thing",
+            "projectTypeKey": "software",
+            "leadAccountId": account(sim, BOB),
+        },
+    )
 
     assert response.status_code == 201
     assert set(response.json()) == {"self", "id", "key"}
@@ -52,10 +77,15 @@ def test_create_project(sim: Simulator, jira: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"key": "WEB", "name": "Other"}, "projectKey"), ({"key": "ZZ", "name": "Website"}, "projectName"),
-     ({"key": "bad-key", "name": "X"}, "projectKey")],
+    [
+        ({"key": "WEB", "name": "Other"}, "projectKey"),
+        ({"key": "ZZ", "name": "Website"}, "projectName"),
+        ({"key": "bad-key", "name": "X"}, "projectKey"),
+    ],
 )
-def test_create_project_conflicts(jira: httpx.Client, body: dict[str, str], field: str) -> None:
+def test_create_project_conflicts(
+    jira: httpx.Client, body: dict[str, str], field: str
+) -> None:
     response = jira.post("/project", json=body)
 
     assert response.status_code == 400
@@ -63,7 +93,9 @@ def test_create_project_conflicts(jira: httpx.Client, body: dict[str, str], fiel
 
 
 def test_update_project(jira: httpx.Client) -> None:
-    body = jira.put("/project/WEB", json={"name": "Website 2", "description": "New"}).json()
+    body = jira.put(
+        "/project/WEB", json={"name": "Website 2", "description": "New"}
+    ).json()
 
     assert (body["name"], body["description"]) == ("Website 2", "New")
     assert jira.put("/project/WEB", json={"colour": "x"}).status_code == 400
@@ -89,7 +121,12 @@ def test_archive_then_delete_is_400(jira: httpx.Client) -> None:
 def test_roles_are_global(jira: httpx.Client) -> None:
     roles = jira.get("/role").json()
 
-    assert [r["name"] for r in roles] == ["Administrators", "Member", "Viewer", "Release Manager"]
+    assert [r["name"] for r in roles] == [
+        "Administrators",
+        "Member",
+        "Viewer",
+        "Release Manager",
+    ]
     assert jira.get(f"/role/{MEMBER}").json()["name"] == "Member"
     assert jira.get("/role/1").status_code == 404
 
@@ -120,20 +157,26 @@ def test_alice_is_not_a_member_of_web(sim: Simulator) -> None:
     assert account(sim, ALICE) not in sim.state.project_role_actors("WEB", "Member")
 
 
-def test_add_user_actor_then_already_present(sim: Simulator, jira: httpx.Client) -> None:
+def test_add_user_actor_then_already_present(
+    sim: Simulator, jira: httpx.Client
+) -> None:
     alice = account(sim, ALICE)
 
     first = jira.post(f"/project/WEB/role/{MEMBER}", json={"user": [alice]})
     second = jira.post(f"/project/WEB/role/{MEMBER}", json={"user": [alice]})
 
     assert first.status_code == 200
-    assert alice in {a.get("actorUser", {}).get("accountId") for a in first.json()["actors"]}
+    assert alice in {
+        a.get("actorUser", {}).get("accountId") for a in first.json()["actors"]
+    }
     assert second.status_code == 400
     assert "already a member of the project role" in second.json()["errorMessages"][0]
 
 
 def test_add_group_actor_by_id(sim: Simulator, jira: httpx.Client) -> None:
-    response = jira.post(f"/project/WEB/role/{MEMBER}", json={"groupId": [group_id(sim, "finance")]})
+    response = jira.post(
+        f"/project/WEB/role/{MEMBER}", json={"groupId": [group_id(sim, "finance")]}
+    )
 
     assert response.status_code == 200
     assert group_id(sim, "finance") in sim.state.project_role_groups("WEB", "Member")
@@ -143,23 +186,38 @@ def test_add_group_actor_by_id(sim: Simulator, jira: httpx.Client) -> None:
     "body",
     [{"user": ["ghost"]}, {"groupId": ["ghost"]}, {"group": ["ghost"]}],
 )
-def test_add_unknown_actor_is_404(jira: httpx.Client, body: dict[str, list[str]]) -> None:
+def test_add_unknown_actor_is_404(
+    jira: httpx.Client, body: dict[str, list[str]]
+) -> None:
     assert jira.post(f"/project/WEB/role/{MEMBER}", json=body).status_code == 404
 
 
 def test_add_inactive_user_actor_is_404(sim: Simulator, jira: httpx.Client) -> None:
     mateo = account(sim, "mateo.silva@acme.example")
 
-    assert jira.post(f"/project/WEB/role/{MEMBER}", json={"user": [mateo]}).status_code == 404
+    assert (
+        jira.post(f"/project/WEB/role/{MEMBER}", json={"user": [mateo]}).status_code
+        == 404
+    )
 
 
 def test_group_and_group_id_are_exclusive(jira: httpx.Client) -> None:
-    assert jira.post(f"/project/WEB/role/{MEMBER}", json={"group": ["a"], "groupId": ["b"]}).status_code == 400
+    assert (
+        jira.post(
+            f"/project/WEB/role/{MEMBER}", json={"group": ["a"], "groupId": ["b"]}
+        ).status_code
+        == 400
+    )
 
 
 def test_put_replaces_all_actors(sim: Simulator, jira: httpx.Client) -> None:
-    body = {"id": MEMBER, "categorisedActors": {"atlassian-user-role-actor": [account(sim, ALICE)],
-                                                "atlassian-group-role-actor-id": [group_id(sim, "sales")]}}
+    body = {
+        "id": MEMBER,
+        "categorisedActors": {
+            "atlassian-user-role-actor": [account(sim, ALICE)],
+            "atlassian-group-role-actor-id": [group_id(sim, "sales")],
+        },
+    }
 
     jira.put(f"/project/WEB/role/{MEMBER}", json=body)
 
@@ -171,10 +229,16 @@ def test_delete_user_and_group_actors(sim: Simulator, jira: httpx.Client) -> Non
     sam = account(sim, "samuel.adeyemi@acme.example")
 
     by_user = jira.delete(f"/project/WEB/role/{MEMBER}", params={"user": sam})
-    by_group = jira.delete(f"/project/WEB/role/{MEMBER}", params={"groupId": group_id(sim, "design")})
+    by_group = jira.delete(
+        f"/project/WEB/role/{MEMBER}", params={"groupId": group_id(sim, "design")}
+    )
     again = jira.delete(f"/project/WEB/role/{MEMBER}", params={"user": sam})
 
-    assert (by_user.status_code, by_group.status_code, again.status_code) == (204, 204, 404)
+    assert (by_user.status_code, by_group.status_code, again.status_code) == (
+        204,
+        204,
+        404,
+    )
     assert sam not in sim.state.project_role_actors("WEB", "Member")
 
 
@@ -183,6 +247,8 @@ def test_exclude_inactive_users(sim: Simulator, jira: httpx.Client) -> None:
     project.users[MEMBER].add(sim.state.user_by_email("mateo.silva@acme.example").seq)  # type: ignore[union-attr]
 
     everyone = jira.get(f"/project/WEB/role/{MEMBER}").json()["actors"]
-    active = jira.get(f"/project/WEB/role/{MEMBER}", params={"excludeInactiveUsers": "true"}).json()["actors"]
+    active = jira.get(
+        f"/project/WEB/role/{MEMBER}", params={"excludeInactiveUsers": "true"}
+    ).json()["actors"]
 
     assert len(everyone) - len(active) == 1

@@ -19,9 +19,15 @@ def engineering(sim: Simulator) -> str:
     return group.scim_id
 
 
-def create(scim: httpx.Client, name: str, members: list[str] | None = None) -> httpx.Response:
+def create(
+    scim: httpx.Client, name: str, members: list[str] | None = None
+) -> httpx.Response:
     """Create a SCIM group."""
-    body = {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members or []]}
+    body = {
+        "schemas": [GROUP],
+        "displayName": name,
+        "members": [{"value": m} for m in members or []],
+    }
     return scim.post("/Groups", json=body)
 
 
@@ -50,18 +56,24 @@ def test_members_are_scim_user_ids(sim: Simulator, scim: httpx.Client) -> None:
 
 
 def test_excluded_members(sim: Simulator, scim: httpx.Client) -> None:
-    body = scim.get(f"/Groups/{engineering(sim)}", params={"excludedAttributes": "members"}).json()
+    body = scim.get(
+        f"/Groups/{engineering(sim)}", params={"excludedAttributes": "members"}
+    ).json()
 
     assert "members" not in body
 
 
-def test_create_is_visible_to_jira_as_the_same_group(sim: Simulator, scim: httpx.Client, jira: httpx.Client) -> None:
+def test_create_is_visible_to_jira_as_the_same_group(
+    sim: Simulator, scim: httpx.Client, jira: httpx.Client
+) -> None:
     created = create(scim, "eng-jira-users", [scim_id(sim, ALICE)])
 
     assert created.status_code == 201
     group = sim.state.group_by_name("eng-jira-users")
     assert group is not None
-    members = jira.get("/group/member", params={"groupId": group.group_id}).json()["values"]
+    members = jira.get("/group/member", params={"groupId": group.group_id}).json()[
+        "values"
+    ]
     assert [m["accountId"] for m in members] == [account(sim, ALICE)]
 
 
@@ -74,7 +86,9 @@ def test_create_duplicate_is_409(scim: httpx.Client) -> None:
     assert response.json()["scimType"] == "uniqueness"
 
 
-def test_name_clash_with_site_group_never_propagates(sim: Simulator, scim: httpx.Client, jira: httpx.Client) -> None:
+def test_name_clash_with_site_group_never_propagates(
+    sim: Simulator, scim: httpx.Client, jira: httpx.Client
+) -> None:
     response = create(scim, "confluence-users")
 
     assert response.status_code == 201
@@ -91,16 +105,28 @@ def test_patch_add_and_remove_members(sim: Simulator, scim: httpx.Client) -> Non
     group = engineering(sim)
     carol = scim_id(sim, CAROL)
 
-    scim.patch(f"/Groups/{group}", json=patch({"op": "add", "path": "members", "value": [{"value": carol}]}))
+    scim.patch(
+        f"/Groups/{group}",
+        json=patch({"op": "add", "path": "members", "value": [{"value": carol}]}),
+    )
     added = sim.state.is_group_member("engineering", account(sim, CAROL))
-    scim.patch(f"/Groups/{group}", json=patch({"op": "remove", "path": "members", "value": [{"value": carol}]}))
+    scim.patch(
+        f"/Groups/{group}",
+        json=patch({"op": "remove", "path": "members", "value": [{"value": carol}]}),
+    )
 
     assert added
     assert not sim.state.is_group_member("engineering", account(sim, CAROL))
 
 
-def test_patch_add_existing_member_is_a_no_op(sim: Simulator, scim: httpx.Client) -> None:
-    operation = {"op": "add", "path": "members", "value": [{"value": scim_id(sim, ALICE)}]}
+def test_patch_add_existing_member_is_a_no_op(
+    sim: Simulator, scim: httpx.Client
+) -> None:
+    operation = {
+        "op": "add",
+        "path": "members",
+        "value": [{"value": scim_id(sim, ALICE)}],
+    }
 
     response = scim.patch(f"/Groups/{engineering(sim)}", json=patch(operation))
 
@@ -110,7 +136,9 @@ def test_patch_add_existing_member_is_a_no_op(sim: Simulator, scim: httpx.Client
 def test_patch_remove_with_value_filter(sim: Simulator, scim: httpx.Client) -> None:
     path = f'members[value eq "{scim_id(sim, ALICE)}"]'
 
-    response = scim.patch(f"/Groups/{engineering(sim)}", json=patch({"op": "remove", "path": path}))
+    response = scim.patch(
+        f"/Groups/{engineering(sim)}", json=patch({"op": "remove", "path": path})
+    )
 
     assert response.status_code == 200
     assert not sim.state.is_group_member("engineering", account(sim, ALICE))
@@ -119,11 +147,18 @@ def test_patch_remove_with_value_filter(sim: Simulator, scim: httpx.Client) -> N
 def test_patch_unknown_member_is_404(sim: Simulator, scim: httpx.Client) -> None:
     operation = {"op": "add", "path": "members", "value": [{"value": "ghost"}]}
 
-    assert scim.patch(f"/Groups/{engineering(sim)}", json=patch(operation)).status_code == 404
+    assert (
+        scim.patch(f"/Groups/{engineering(sim)}", json=patch(operation)).status_code
+        == 404
+    )
 
 
 def test_patch_replace_members(sim: Simulator, scim: httpx.Client) -> None:
-    operation = {"op": "replace", "path": "members", "value": [{"value": scim_id(sim, BOB)}]}
+    operation = {
+        "op": "replace",
+        "path": "members",
+        "value": [{"value": scim_id(sim, BOB)}],
+    }
 
     body = scim.patch(f"/Groups/{engineering(sim)}", json=patch(operation)).json()
 
@@ -143,15 +178,26 @@ def test_rename_when_enabled_renames_everywhere(config: SimulatorConfig) -> None
     config.scim_group_rename_enabled = True
     sim = Simulator(config)
     sim.seed_demo()
-    scim = client(sim, config.scim_url, headers={"Authorization": f"Bearer {config.directory_api_key}"})
+    scim = client(
+        sim,
+        config.scim_url,
+        headers={"Authorization": f"Bearer {config.directory_api_key}"},
+    )
 
-    scim.patch(f"/Groups/{engineering(sim)}", json=patch({"op": "replace", "value": {"displayName": "platform"}}))
+    scim.patch(
+        f"/Groups/{engineering(sim)}",
+        json=patch({"op": "replace", "value": {"displayName": "platform"}}),
+    )
 
     assert sim.state.group_by_name("platform") is not None
 
 
 def test_put_replaces_members(sim: Simulator, scim: httpx.Client) -> None:
-    body = {"schemas": [GROUP], "displayName": "engineering", "members": [{"value": scim_id(sim, ALICE)}]}
+    body = {
+        "schemas": [GROUP],
+        "displayName": "engineering",
+        "members": [{"value": scim_id(sim, ALICE)}],
+    }
 
     replaced = scim.put(f"/Groups/{engineering(sim)}", json=body).json()
 
@@ -159,12 +205,18 @@ def test_put_replaces_members(sim: Simulator, scim: httpx.Client) -> None:
 
 
 def test_put_with_unknown_user_is_400(sim: Simulator, scim: httpx.Client) -> None:
-    body = {"schemas": [GROUP], "displayName": "engineering", "members": [{"value": "ghost"}]}
+    body = {
+        "schemas": [GROUP],
+        "displayName": "engineering",
+        "members": [{"value": "ghost"}],
+    }
 
     assert scim.put(f"/Groups/{engineering(sim)}", json=body).status_code == 400
 
 
-def test_delete_removes_the_group_everywhere(sim: Simulator, scim: httpx.Client, jira: httpx.Client) -> None:
+def test_delete_removes_the_group_everywhere(
+    sim: Simulator, scim: httpx.Client, jira: httpx.Client
+) -> None:
     group_id = sim.state.group_by_name("engineering").group_id  # type: ignore[union-attr]
     ident = engineering(sim)
 
@@ -176,7 +228,9 @@ def test_delete_removes_the_group_everywhere(sim: Simulator, scim: httpx.Client,
 
 
 def test_group_body_must_be_strict(scim: httpx.Client) -> None:
-    response = scim.post("/Groups", json={"schemas": [GROUP], "displayName": "x", "owner": "me"})
+    response = scim.post(
+        "/Groups", json={"schemas": [GROUP], "displayName": "x", "owner": "me"}
+    )
 
     assert response.status_code == 400
 
@@ -186,7 +240,11 @@ def test_licence_limit_applies_to_scim_adds(config: SimulatorConfig) -> None:
     config.product_groups = {"idp-product": "jira-software"}
     sim = Simulator(config)
     sim.seed_demo()
-    scim = client(sim, config.scim_url, headers={"Authorization": f"Bearer {config.directory_api_key}"})
+    scim = client(
+        sim,
+        config.scim_url,
+        headers={"Authorization": f"Bearer {config.directory_api_key}"},
+    )
 
     response = create(scim, "idp-product", [scim_id(sim, ALICE), scim_id(sim, BOB)])
 
@@ -194,6 +252,10 @@ def test_licence_limit_applies_to_scim_adds(config: SimulatorConfig) -> None:
     assert "licence limit" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{"Operations": []}, {"schemas": [], "Operations": [{"op": "add"}], "x": 1}])
-def test_bad_patch_envelope(sim: Simulator, scim: httpx.Client, body: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "body", [{"Operations": []}, {"schemas": [], "Operations": [{"op": "add"}], "x": 1}]
+)
+def test_bad_patch_envelope(
+    sim: Simulator, scim: httpx.Client, body: dict[str, object]
+) -> None:
     assert scim.patch(f"/Groups/{engineering(sim)}", json=body).status_code == 400

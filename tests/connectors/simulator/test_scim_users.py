@@ -21,7 +21,9 @@ def scim_id(sim: Simulator, email: str) -> str:
     return user.scim.scim_id
 
 
-def new_user(email: str = "new.hire@acme.example", **extra: object) -> dict[str, object]:
+def new_user(
+    email: str = "new.hire@acme.example", **extra: object
+) -> dict[str, object]:
     """A create body like the reference's example."""
     return {
         "schemas": [CORE, ENTERPRISE],
@@ -46,7 +48,13 @@ def patch(*operations: dict[str, object]) -> dict[str, object]:
 def test_list_is_a_list_response(scim: httpx.Client) -> None:
     body = scim.get("/Users", params={"count": 5}).json()
 
-    assert set(body) == {"schemas", "totalResults", "startIndex", "itemsPerPage", "Resources"}
+    assert set(body) == {
+        "schemas",
+        "totalResults",
+        "startIndex",
+        "itemsPerPage",
+        "Resources",
+    }
     assert body["itemsPerPage"] == 5
     assert body["totalResults"] > 40
 
@@ -67,13 +75,17 @@ def test_filter_by_user_name(scim: httpx.Client) -> None:
 
 
 def test_filter_by_external_id(scim: httpx.Client) -> None:
-    body = scim.get("/Users", params={"filter": 'externalId eq "okta-bob.manager"'}).json()
+    body = scim.get(
+        "/Users", params={"filter": 'externalId eq "okta-bob.manager"'}
+    ).json()
 
     assert [r["userName"] for r in body["Resources"]] == [BOB]
 
 
 def test_filter_without_match_is_empty(scim: httpx.Client) -> None:
-    body = scim.get("/Users", params={"filter": 'userName eq "nobody@acme.example"'}).json()
+    body = scim.get(
+        "/Users", params={"filter": 'userName eq "nobody@acme.example"'}
+    ).json()
 
     assert body["totalResults"] == 0
     assert body["Resources"] == []
@@ -81,7 +93,12 @@ def test_filter_without_match_is_empty(scim: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ['displayName eq "Alice Carter"', 'userName co "alice"', 'userName eq "a" and externalId eq "b"', "garbage"],
+    [
+        'displayName eq "Alice Carter"',
+        'userName co "alice"',
+        'userName eq "a" and externalId eq "b"',
+        "garbage",
+    ],
 )
 def test_other_filters_are_invalid_filter(scim: httpx.Client, expression: str) -> None:
     response = scim.get("/Users", params={"filter": expression})
@@ -91,14 +108,18 @@ def test_other_filters_are_invalid_filter(scim: httpx.Client, expression: str) -
 
 
 def test_attributes_projection(sim: Simulator, scim: httpx.Client) -> None:
-    body = scim.get(f"/Users/{scim_id(sim, ALICE)}", params={"attributes": "userName,emails.value"}).json()
+    body = scim.get(
+        f"/Users/{scim_id(sim, ALICE)}", params={"attributes": "userName,emails.value"}
+    ).json()
 
     assert set(body) == {"schemas", "id", "userName", "emails"}
     assert body["emails"] == [{"value": ALICE}]
 
 
 def test_excluded_attributes(sim: Simulator, scim: httpx.Client) -> None:
-    body = scim.get(f"/Users/{scim_id(sim, ALICE)}", params={"excludedAttributes": "groups,name"}).json()
+    body = scim.get(
+        f"/Users/{scim_id(sim, ALICE)}", params={"excludedAttributes": "groups,name"}
+    ).json()
 
     assert "groups" not in body
     assert "name" not in body
@@ -106,12 +127,16 @@ def test_excluded_attributes(sim: Simulator, scim: httpx.Client) -> None:
 
 
 def test_attributes_and_excluded_are_exclusive(scim: httpx.Client) -> None:
-    response = scim.get("/Users", params={"attributes": "userName", "excludedAttributes": "name"})
+    response = scim.get(
+        "/Users", params={"attributes": "userName", "excludedAttributes": "name"}
+    )
 
     assert response.status_code == 400
 
 
-def test_get_shows_account_id_and_enterprise_manager(sim: Simulator, scim: httpx.Client) -> None:
+def test_get_shows_account_id_and_enterprise_manager(
+    sim: Simulator, scim: httpx.Client
+) -> None:
     body = scim.get(f"/Users/{scim_id(sim, ALICE)}").json()
 
     assert body[ATLASSIAN] == {"atlassianAccountId": account(sim, ALICE)}
@@ -128,9 +153,19 @@ def test_get_unknown_is_404(scim: httpx.Client) -> None:
     assert response.json()["status"] == "404"
 
 
-def test_create_returns_201_with_stored_extension(sim: Simulator, scim: httpx.Client) -> None:
+def test_create_returns_201_with_stored_extension(
+    sim: Simulator, scim: httpx.Client
+) -> None:
     manager = {"value": scim_id(sim, BOB), "displayName": "Bob Nguyen"}
-    body = new_user(**{ENTERPRISE: {"department": "R&D", "organization": "Example Ltd", "manager": manager}})
+    body = new_user(
+        **{
+            ENTERPRISE: {
+                "department": "R&D",
+                "organization": "Example Ltd",
+                "manager": manager,
+            }
+        }
+    )
 
     response = scim.post("/Users", json=body)
 
@@ -141,7 +176,9 @@ def test_create_returns_201_with_stored_extension(sim: Simulator, scim: httpx.Cl
     assert created[ENTERPRISE]["manager"]["value"] == manager["value"]
     assert created["department"] == "R&D"
     user = sim.state.user_by_email("new.hire@acme.example")
-    assert user is not None and created[ATLASSIAN]["atlassianAccountId"] == user.account_id
+    assert (
+        user is not None and created[ATLASSIAN]["atlassianAccountId"] == user.account_id
+    )
 
 
 def test_create_twice_is_409_uniqueness(scim: httpx.Client) -> None:
@@ -161,7 +198,9 @@ def test_create_on_unverified_domain_is_400(scim: httpx.Client) -> None:
     assert "verified domain" in response.json()["detail"]
 
 
-def test_create_links_an_existing_managed_account(sim: Simulator, scim: httpx.Client) -> None:
+def test_create_links_an_existing_managed_account(
+    sim: Simulator, scim: httpx.Client
+) -> None:
     existing = account(sim, "hana.yilmaz@acme.example")  # invited, not provisioned yet
 
     created = scim.post("/Users", json=new_user("hana.yilmaz@acme.example")).json()
@@ -171,9 +210,17 @@ def test_create_links_an_existing_managed_account(sim: Simulator, scim: httpx.Cl
 
 @pytest.mark.parametrize(
     "change",
-    [{"password": "x"}, {"userName": ""}, {"emails": "a@acme.example"}, {"schemas": ["urn:wrong"]}, {"active": "yes"}],
+    [
+        {"password": "x"},
+        {"userName": ""},
+        {"emails": "a@acme.example"},
+        {"schemas": ["urn:wrong"]},
+        {"active": "yes"},
+    ],
 )
-def test_create_rejects_bad_shapes(scim: httpx.Client, change: dict[str, object]) -> None:
+def test_create_rejects_bad_shapes(
+    scim: httpx.Client, change: dict[str, object]
+) -> None:
     response = scim.post("/Users", json={**new_user(), **change})
 
     assert response.status_code == 400
@@ -188,7 +235,12 @@ def test_failed_create_leaves_no_account(sim: Simulator, scim: httpx.Client) -> 
 
 def test_put_clears_omitted_attributes(sim: Simulator, scim: httpx.Client) -> None:
     ident = scim_id(sim, ALICE)
-    body = {"schemas": [CORE], "userName": ALICE, "emails": [{"value": ALICE, "primary": True}], "displayName": "Alice C."}
+    body = {
+        "schemas": [CORE],
+        "userName": ALICE,
+        "emails": [{"value": ALICE, "primary": True}],
+        "displayName": "Alice C.",
+    }
 
     replaced = scim.put(f"/Users/{ident}", json=body).json()
 
@@ -197,22 +249,39 @@ def test_put_clears_omitted_attributes(sim: Simulator, scim: httpx.Client) -> No
     assert "externalId" not in replaced
 
 
-def test_patch_active_false_deactivates_everywhere(sim: Simulator, scim: httpx.Client, jira: httpx.Client) -> None:
+def test_patch_active_false_deactivates_everywhere(
+    sim: Simulator, scim: httpx.Client, jira: httpx.Client
+) -> None:
     ident = scim_id(sim, ALICE)
 
-    response = scim.patch(f"/Users/{ident}", json=patch({"op": "replace", "path": "active", "value": False}))
+    response = scim.patch(
+        f"/Users/{ident}",
+        json=patch({"op": "replace", "path": "active", "value": False}),
+    )
 
     assert response.json()["active"] is False
-    assert jira.get("/user", params={"accountId": account(sim, ALICE)}).json()["active"] is False
+    assert (
+        jira.get("/user", params={"accountId": account(sim, ALICE)}).json()["active"]
+        is False
+    )
 
 
-def test_patch_value_less_replace_with_object(sim: Simulator, scim: httpx.Client) -> None:
+def test_patch_value_less_replace_with_object(
+    sim: Simulator, scim: httpx.Client
+) -> None:
     ident = scim_id(sim, ALICE)
-    op = {"op": "Replace", "value": {"active": False, "title": "Staff Engineer", "name.givenName": "Ally"}}
+    op = {
+        "op": "Replace",
+        "value": {"active": False, "title": "Staff Engineer", "name.givenName": "Ally"},
+    }
 
     body = scim.patch(f"/Users/{ident}", json=patch(op)).json()
 
-    assert (body["active"], body["title"], body["name"]["givenName"]) == (False, "Staff Engineer", "Ally")
+    assert (body["active"], body["title"], body["name"]["givenName"]) == (
+        False,
+        "Staff Engineer",
+        "Ally",
+    )
 
 
 @pytest.mark.parametrize(
@@ -222,18 +291,29 @@ def test_patch_value_less_replace_with_object(sim: Simulator, scim: httpx.Client
         ("displayName", "A. Carter", lambda b: b["displayName"]),
         ("nickName", "Ali", lambda b: b["nickName"]),
         ("userName", "alice.c@acme.example", lambda b: b["userName"]),
-        ('emails[type eq "work"].value', "alice.c@acme.example", lambda b: b["emails"][0]["value"]),
+        (
+            'emails[type eq "work"].value',
+            "alice.c@acme.example",
+            lambda b: b["emails"][0]["value"],
+        ),
         (f"{ENTERPRISE}:department", "Platform", lambda b: b[ENTERPRISE]["department"]),
     ],
 )
-def test_patch_paths(sim: Simulator, scim: httpx.Client, path: str, value: str, read: object) -> None:
-    body = scim.patch(f"/Users/{scim_id(sim, ALICE)}", json=patch({"op": "replace", "path": path, "value": value})).json()
+def test_patch_paths(
+    sim: Simulator, scim: httpx.Client, path: str, value: str, read: object
+) -> None:
+    body = scim.patch(
+        f"/Users/{scim_id(sim, ALICE)}",
+        json=patch({"op": "replace", "path": path, "value": value}),
+    ).json()
 
     assert read(body) == value  # type: ignore[operator]
 
 
 def test_patch_remove_clears_an_attribute(sim: Simulator, scim: httpx.Client) -> None:
-    body = scim.patch(f"/Users/{scim_id(sim, ALICE)}", json=patch({"op": "remove", "path": "title"})).json()
+    body = scim.patch(
+        f"/Users/{scim_id(sim, ALICE)}", json=patch({"op": "remove", "path": "title"})
+    ).json()
 
     assert "title" not in body
 
@@ -248,7 +328,9 @@ def test_patch_remove_clears_an_attribute(sim: Simulator, scim: httpx.Client) ->
         ({"op": "remove", "path": "active"}, "mutability"),
     ],
 )
-def test_patch_errors(sim: Simulator, scim: httpx.Client, operation: dict[str, object], scim_type: str) -> None:
+def test_patch_errors(
+    sim: Simulator, scim: httpx.Client, operation: dict[str, object], scim_type: str
+) -> None:
     response = scim.patch(f"/Users/{scim_id(sim, ALICE)}", json=patch(operation))
 
     assert response.status_code == 400
@@ -257,7 +339,10 @@ def test_patch_errors(sim: Simulator, scim: httpx.Client, operation: dict[str, o
 
 def test_failed_patch_changes_nothing(sim: Simulator, scim: httpx.Client) -> None:
     ident = scim_id(sim, ALICE)
-    ops = [{"op": "replace", "path": "title", "value": "Changed"}, {"op": "replace", "path": "id", "value": "x"}]
+    ops = [
+        {"op": "replace", "path": "title", "value": "Changed"},
+        {"op": "replace", "path": "id", "value": "x"},
+    ]
 
     scim.patch(f"/Users/{ident}", json=patch(*ops))
 
@@ -265,22 +350,32 @@ def test_failed_patch_changes_nothing(sim: Simulator, scim: httpx.Client) -> Non
 
 
 def test_patch_user_name_taken_is_409(sim: Simulator, scim: httpx.Client) -> None:
-    response = scim.patch(f"/Users/{scim_id(sim, ALICE)}", json=patch({"op": "replace", "path": "userName", "value": BOB}))
+    response = scim.patch(
+        f"/Users/{scim_id(sim, ALICE)}",
+        json=patch({"op": "replace", "path": "userName", "value": BOB}),
+    )
 
     assert response.status_code == 409
 
 
-def test_delete_removes_the_record_and_deactivates(sim: Simulator, scim: httpx.Client, jira: httpx.Client) -> None:
+def test_delete_removes_the_record_and_deactivates(
+    sim: Simulator, scim: httpx.Client, jira: httpx.Client
+) -> None:
     ident = scim_id(sim, ALICE)
 
     deleted = scim.delete(f"/Users/{ident}")
 
     assert deleted.status_code == 204
     assert scim.get(f"/Users/{ident}").status_code == 404
-    assert jira.get("/user", params={"accountId": account(sim, ALICE)}).json()["active"] is False
+    assert (
+        jira.get("/user", params={"accountId": account(sim, ALICE)}).json()["active"]
+        is False
+    )
 
 
-def test_recreate_after_delete_gets_a_new_scim_id(sim: Simulator, scim: httpx.Client) -> None:
+def test_recreate_after_delete_gets_a_new_scim_id(
+    sim: Simulator, scim: httpx.Client
+) -> None:
     old = scim_id(sim, ALICE)
     scim.delete(f"/Users/{old}")
 
@@ -291,8 +386,11 @@ def test_recreate_after_delete_gets_a_new_scim_id(sim: Simulator, scim: httpx.Cl
 
 
 def test_accepts_scim_json_content_type(scim: httpx.Client) -> None:
-    response = scim.post("/Users", content=httpx.Request("POST", "/", json=new_user()).content,
-                         headers={"Content-Type": "application/scim+json"})
+    response = scim.post(
+        "/Users",
+        content=httpx.Request("POST", "/", json=new_user()).content,
+        headers={"Content-Type": "application/scim+json"},
+    )
 
     assert response.status_code == 201
 

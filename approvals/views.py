@@ -28,6 +28,7 @@ from approvals.models import (
     Grant,
     StepState,
 )
+from approvals.timeline import timeline_for
 from approvals.views_support import flash_error, paginate, redirect_back
 from connectors.models import Assignment
 
@@ -67,13 +68,6 @@ def may_manage_grant(user: User, grant: Grant) -> bool:
         or grant.beneficiary_id == user.pk
         or grant.beneficiary.manager_id == user.pk
     )
-
-
-def timeline_for(access_request: AccessRequest) -> list:
-    """The request's timeline (approvals.timeline is being written alongside)."""
-    from approvals.timeline import timeline_for as build
-
-    return build(access_request)
 
 
 def may_view(user: User, access_request: AccessRequest) -> bool:

@@ -94,7 +94,9 @@ def free_port() -> int:
 class OpenIDProvider:
     """`node tests/oidc_provider/server.js` on a free port: a real OpenID Connect provider."""
 
-    def __init__(self, *, clients: list[dict], users: list[dict], log_path: Path) -> None:
+    def __init__(
+        self, *, clients: list[dict], users: list[dict], log_path: Path
+    ) -> None:
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.clients = clients
@@ -115,20 +117,30 @@ class OpenIDProvider:
         )
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                ["node", "server.js"], cwd=PROVIDER_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+                ["node", "server.js"],
+                cwd=PROVIDER_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"OpenID provider exited:\n{self.log_path.read_text()}")
+                raise RuntimeError(
+                    f"OpenID provider exited:\n{self.log_path.read_text()}"
+                )
             try:
-                httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1.0)
+                httpx.get(
+                    f"{self.issuer}/.well-known/openid-configuration", timeout=1.0
+                )
             except httpx.TransportError:
                 time.sleep(0.2)
             else:
                 return
         self.stop()
-        raise RuntimeError(f"OpenID provider not ready in {timeout}s:\n{self.log_path.read_text()}")
+        raise RuntimeError(
+            f"OpenID provider not ready in {timeout}s:\n{self.log_path.read_text()}"
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

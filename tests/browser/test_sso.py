@@ -6,7 +6,11 @@ import pytest
 
 from tests.browser.conftest import OpenIDProvider, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.oidc, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.oidc,
+    pytest.mark.django_db(transaction=True),
+]
 
 DANA = {
     "sub": "emp-0042",
@@ -27,7 +31,9 @@ def provider(live_server, tmp_path, settings):
         "client_secret": "test-client-secret",
         "redirect_uris": [f"{live_server.url}/oidc/callback/"],
     }
-    server = OpenIDProvider(clients=[client], users=[DANA], log_path=tmp_path / "op.log")
+    server = OpenIDProvider(
+        clients=[client], users=[DANA], log_path=tmp_path / "op.log"
+    )
     server.start()
     for name, value in server.portal_settings(client).items():
         setattr(settings, name, value)
@@ -77,8 +83,12 @@ def test_first_sso_sign_in_creates_the_identity_and_links_its_atlassian_account(
     assert atlassian_account.identity == dana
 
 
-def test_sso_signs_in_an_existing_identity_matched_by_email(provider, make_person, new_page):
-    existing = make_person("dlee", email="DANA.LEE@acme.example", display_name="Dana L.")
+def test_sso_signs_in_an_existing_identity_matched_by_email(
+    provider, make_person, new_page
+):
+    existing = make_person(
+        "dlee", email="DANA.LEE@acme.example", display_name="Dana L."
+    )
 
     page = new_page()
     page.goto("/accounts/login/")
@@ -87,7 +97,9 @@ def test_sso_signs_in_an_existing_identity_matched_by_email(provider, make_perso
     page.get_by_label("Password").fill("company-secret")
     page.get_by_role("button", name="Sign in").click()
 
-    page.wait_for_url(lambda url: "/accounts/login/" not in url and provider.issuer not in url)
+    page.wait_for_url(
+        lambda url: "/accounts/login/" not in url and provider.issuer not in url
+    )
     assert page.get_by_role("heading", name="Hello, Dana L.").is_visible()
     from accessportal.models import User
 

@@ -31,7 +31,12 @@ def make_resource(site):
 
     def make(key: str, name: str, kind: str = "project", **fields: object) -> Resource:
         return Resource.objects.create(
-            application=site, kind=kind, external_id=f"r-{next(_serial)}", key=key, name=name, **fields
+            application=site,
+            kind=kind,
+            external_id=f"r-{next(_serial)}",
+            key=key,
+            name=name,
+            **fields,
         )
 
     return make

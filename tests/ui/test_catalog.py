@@ -26,7 +26,9 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_catalog_lists_requestable_entitlements_only(signed_in, requester, make_entitlement):
+def test_catalog_lists_requestable_entitlements_only(
+    signed_in, requester, make_entitlement
+):
     make_entitlement("Finance readers")
     make_entitlement("Retired group", is_requestable=False)
 
@@ -37,7 +39,9 @@ def test_catalog_lists_requestable_entitlements_only(signed_in, requester, make_
     assert "Retired group" not in response.content.decode()
 
 
-def test_search_finds_by_project_name(signed_in, requester, developers, make_entitlement):
+def test_search_finds_by_project_name(
+    signed_in, requester, developers, make_entitlement
+):
     make_entitlement("Marketing")
 
     response = signed_in(requester).get(reverse("catalog"), {"q": "payments"})
@@ -48,7 +52,9 @@ def test_search_finds_by_project_name(signed_in, requester, developers, make_ent
     assert "1 entitlement matching" in html
 
 
-def test_filters_by_kind_and_space(signed_in, requester, developers, make_entitlement, make_resource):
+def test_filters_by_kind_and_space(
+    signed_in, requester, developers, make_entitlement, make_resource
+):
     handbook = make_resource("HB", "Handbook", kind="space")
     make_entitlement("Handbook · Editors", kind="space_permission", resource=handbook)
     make_entitlement("Handbook readers group")
@@ -62,7 +68,9 @@ def test_filters_by_kind_and_space(signed_in, requester, developers, make_entitl
     assert "Handbook readers group" not in by_space.content.decode()
 
 
-def test_row_shows_who_approves_with_the_managers_name(signed_in, requester, developers):
+def test_row_shows_who_approves_with_the_managers_name(
+    signed_in, requester, developers
+):
     response = signed_in(requester).get(reverse("catalog"))
 
     assert "Manager (manager)" in row_html(response, developers)
@@ -72,7 +80,10 @@ def test_row_shows_owner_policy_and_its_limit(signed_in, requester, owner, devel
     developers.owner = owner
     developers.save()
     Policy.objects.create(
-        name="Owners decide", entitlement=developers, rule=ApprovalRule.OWNER, max_duration_days=30
+        name="Owners decide",
+        entitlement=developers,
+        rule=ApprovalRule.OWNER,
+        max_duration_days=30,
     )
 
     row = row_html(signed_in(requester).get(reverse("catalog")), developers)
@@ -82,7 +93,9 @@ def test_row_shows_owner_policy_and_its_limit(signed_in, requester, owner, devel
 
 
 def test_row_says_when_you_hold_it(signed_in, requester, developers):
-    Grant.objects.create(beneficiary=requester, entitlement=developers, state=GrantState.ACTIVE)
+    Grant.objects.create(
+        beneficiary=requester, entitlement=developers, state=GrantState.ACTIVE
+    )
 
     row = row_html(signed_in(requester).get(reverse("catalog")), developers)
 
@@ -91,7 +104,9 @@ def test_row_says_when_you_hold_it(signed_in, requester, developers):
 
 
 def test_row_says_when_you_asked_for_it(signed_in, requester, developers):
-    AccessRequest.objects.create(requester=requester, beneficiary=requester, entitlement=developers)
+    AccessRequest.objects.create(
+        requester=requester, beneficiary=requester, entitlement=developers
+    )
 
     row = row_html(signed_in(requester).get(reverse("catalog")), developers)
 
@@ -102,14 +117,18 @@ def test_row_says_when_you_asked_for_it(signed_in, requester, developers):
 def test_add_to_cart_then_the_row_says_in_your_cart(signed_in, requester, developers):
     client = signed_in(requester)
 
-    added = client.post(reverse("cart_add", args=[developers.pk]), {"next": reverse("catalog")})
+    added = client.post(
+        reverse("cart_add", args=[developers.pk]), {"next": reverse("catalog")}
+    )
     row = row_html(client.get(reverse("catalog")), developers)
 
     assert added.status_code == 302
     assert "In your cart" in row
 
 
-def test_htmx_add_to_cart_returns_the_row_and_the_new_count(signed_in, requester, developers):
+def test_htmx_add_to_cart_returns_the_row_and_the_new_count(
+    signed_in, requester, developers
+):
     response = signed_in(requester).post(
         reverse("cart_add", args=[developers.pk]), HTTP_HX_REQUEST="true"
     )
@@ -121,7 +140,10 @@ def test_htmx_add_to_cart_returns_the_row_and_the_new_count(signed_in, requester
 
 def test_htmx_search_returns_only_the_results(signed_in, requester, developers):
     response = signed_in(requester).get(
-        reverse("catalog"), {"q": "pay"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="catalog-results"
+        reverse("catalog"),
+        {"q": "pay"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="catalog-results",
     )
 
     html = response.content.decode()
@@ -130,7 +152,9 @@ def test_htmx_search_returns_only_the_results(signed_in, requester, developers):
     assert "Payments · Developers" in html
 
 
-def test_catalog_pages_through_many_entitlements(signed_in, requester, make_entitlement):
+def test_catalog_pages_through_many_entitlements(
+    signed_in, requester, make_entitlement
+):
     for number in range(30):
         make_entitlement(f"Group {number:02d}")
 
@@ -147,9 +171,13 @@ def test_entitlement_detail_shows_parent_owner_policy_and_holders(
 ):
     developers.owner = owner
     developers.save()
-    Policy.objects.create(name="Payments policy", resource=developers.resource, max_duration_days=90)
+    Policy.objects.create(
+        name="Payments policy", resource=developers.resource, max_duration_days=90
+    )
 
-    response = signed_in(requester).get(reverse("entitlement_detail", args=[developers.pk]))
+    response = signed_in(requester).get(
+        reverse("entitlement_detail", args=[developers.pk])
+    )
 
     html = response.content.decode()
     assert "Work on the Payments backlog." in html
@@ -159,7 +187,9 @@ def test_entitlement_detail_shows_parent_owner_policy_and_holders(
     assert "Request access" in html
 
 
-def test_removed_entitlement_detail_is_a_friendly_404(signed_in, requester, make_entitlement):
+def test_removed_entitlement_detail_is_a_friendly_404(
+    signed_in, requester, make_entitlement
+):
     from django.utils import timezone
 
     gone = make_entitlement("Old group", removed_at=timezone.now())
@@ -177,9 +207,15 @@ def catalog_queries(client, make_entitlement, project, owner, count: int) -> int
             f"Role {count}-{number}", kind="project_role", resource=project, owner=owner
         )
         if number % 3 == 0:
-            Policy.objects.create(name=f"P{count}-{number}", entitlement=entitlement, rule=ApprovalRule.OWNER)
+            Policy.objects.create(
+                name=f"P{count}-{number}",
+                entitlement=entitlement,
+                rule=ApprovalRule.OWNER,
+            )
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("catalog"), {"q": f"Role {count}-", "per_page": 50})
+        response = client.get(
+            reverse("catalog"), {"q": f"Role {count}-", "per_page": 50}
+        )
     assert response.status_code == 200
     assert f"Role {count}-{count - 1}" in response.content.decode()
     return len(queries)

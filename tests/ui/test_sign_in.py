@@ -20,9 +20,13 @@ pytestmark = pytest.mark.django_db
 def totp_code(secret: str) -> str:
     """The current RFC 6238 code of a base32 secret (what an authenticator app shows)."""
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1).digest()
+    digest = hmac.new(
+        key, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1
+    ).digest()
     offset = digest[-1] & 0x0F
-    value = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    value = (
+        struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    ) % 1_000_000
     return f"{value:06d}"
 
 
@@ -141,7 +145,9 @@ def test_sso_refuses_an_email_the_provider_has_not_verified():
     backend = PortalOIDCBackend()
 
     assert backend.verify_claims({"email": "x@acme.example", "email_verified": True})
-    assert not backend.verify_claims({"email": "x@acme.example", "email_verified": False})
+    assert not backend.verify_claims(
+        {"email": "x@acme.example", "email_verified": False}
+    )
     assert not backend.verify_claims({"sub": "no-email"})
 
 

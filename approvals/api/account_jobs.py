@@ -7,12 +7,14 @@ calls. Nothing here talks to Atlassian.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from accessportal.models import User
-from approvals.models import JobKind, JobStatus, ProvisioningJob
+from approvals import audit
+from approvals.models import JobKind, ProvisioningJob
 from approvals.outbox import create_job
 from approvals.workflow import InvalidRequest
 from connectors.models import Account
@@ -41,8 +43,10 @@ def request_account_creation(
                 "email": [f"Account {existing.account_id} already has this email."]
             },
         )
-    identity = User.objects.with_email(email).first()
     with transaction.atomic():
+        identity = User.objects.with_email(email).first() or _new_identity(
+            email, profile, by
+        )
         return create_job(
             JobKind.CREATE_ACCOUNT,
             application=application,
@@ -89,8 +93,41 @@ def _account_job(
     )
 
 
-def pending_jobs_for(account: Account) -> int:
-    """How many queued jobs already target the account."""
-    return ProvisioningJob.objects.filter(
-        account=account, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
-    ).count()
+def _new_identity(email: str, profile: dict[str, str], by: User) -> User:
+    """The person the IGA system asks an account for, unknown to the portal so far.
+
+    Provisioning creates accounts for identities (the draft comes from the identity's
+    profile), so the person is recorded first; they cannot sign in with a password.
+    """
+    username = _free_username(email.split("@")[0] or "person")
+    identity = User(
+        username=username,
+        email=email,
+        first_name=profile.get("given_name", "")[:150],
+        last_name=profile.get("family_name", "")[:150],
+        display_name=profile.get("display_name", ""),
+        nickname=profile.get("nickname", "")[:100],
+        job_title=profile.get("title", ""),
+        department=profile.get("department", ""),
+        organization_name=profile.get("organization", ""),
+        timezone=profile.get("timezone", "")[:64],
+    )
+    identity.set_unusable_password()
+    identity.save()
+    audit.record(
+        "identity.created",
+        target=identity,
+        actor=by,
+        after={"email": email, "username": username},
+        message=f"{REASON}: identity recorded for a new account",
+    )
+    return identity
+
+
+def _free_username(base: str) -> str:
+    base = re.sub(r"[^\w.@+-]", "", base)[:140] or "person"
+    candidate, number = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate

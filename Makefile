@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt bench install migrate clean schema
+.PHONY: run test lint fmt bench install migrate clean schema oidc-provider
 
 # Install once; again only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -33,7 +33,18 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# The SSO browser test's OpenID Connect provider (npm's oidc-provider, run by Node.js).
+# Installed from the committed package-lock.json; without Node.js those tests are skipped.
+OIDC_PROVIDER := tests/oidc_provider
+oidc-provider:
+	@if ! command -v npm >/dev/null; then \
+	  echo "Node.js/npm not found: the SSO browser tests will be skipped"; \
+	elif [ ! -f $(OIDC_PROVIDER)/node_modules/.installed-stamp ] || \
+	     [ $(OIDC_PROVIDER)/package-lock.json -nt $(OIDC_PROVIDER)/node_modules/.installed-stamp ]; then \
+	  cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund && touch node_modules/.installed-stamp; \
+	fi
+
+test: lint oidc-provider
 	$(BIN)/python -m pytest
 
 bench: install

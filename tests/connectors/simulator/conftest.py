@@ -27,10 +27,12 @@ def sim(config: SimulatorConfig) -> Simulator:
     return simulator
 
 
-def client(sim: Simulator, base_url: str, **kwargs: object) -> httpx.Client:
+def client(
+    sim: Simulator, base_url: str, timeout: float = 5.0, **kwargs: object
+) -> httpx.Client:
     """An httpx client over the in-process transport."""
     return httpx.Client(
-        transport=sim.transport(), base_url=base_url, timeout=5.0, **kwargs
+        transport=sim.transport(), base_url=base_url, timeout=timeout, **kwargs
     )  # type: ignore[arg-type]
 
 

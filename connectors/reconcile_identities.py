@@ -22,7 +22,7 @@ from connectors.base import AccountStatus
 from connectors.models import Account, AttributeMapping
 from connectors.reconcile_catalog import UNCHANGED
 from connectors.reconcile_stream import batched
-from connectors.signals import identity_deactivated
+from connectors.signals import identities_changed, identity_deactivated
 
 if TYPE_CHECKING:
     from connectors.base import AccountRecord
@@ -179,6 +179,12 @@ class IdentitySync:
         created = self._load(new)
         users.update(created)
         self.tracker.count("identities", "created", len(created))
+        identities_changed.send(
+            sender=Account,
+            application=self.application,
+            created=[user.pk for user in created.values()],
+            changed={},
+        )
 
     def _free_usernames(self, new: dict[str, AccountRecord]) -> dict[str, str]:
         wanted = {
@@ -204,6 +210,7 @@ class IdentitySync:
         self, matched: dict[str, AccountRecord], users: dict[str, User]
     ) -> None:
         changed: list[User] = []
+        previous: dict[int, dict[str, object]] = {}
         fields: set[str] = set()
         for key, record in matched.items():
             user = users[key]
@@ -219,6 +226,7 @@ class IdentitySync:
             if user.source != IdentitySource.ATLASSIAN:
                 updates["source"] = IdentitySource.ATLASSIAN
             if updates:
+                previous[user.pk] = {name: getattr(user, name) for name in updates}
                 for name, value in updates.items():
                     setattr(user, name, value)
                 fields.update(updates)
@@ -226,6 +234,9 @@ class IdentitySync:
             self._follow_status(user, record)
         if changed:
             User.objects.bulk_update(changed, sorted(fields), batch_size=500)
+            identities_changed.send(
+                sender=Account, application=self.application, created=[], changed=previous
+            )
         self.tracker.count("identities", "updated", len(changed))
         self.tracker.count("identities", "unchanged", len(matched) - len(changed))
 

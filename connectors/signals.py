@@ -16,6 +16,10 @@ reconciliation_finished = Signal()
 # deactivated an identity (its Atlassian account is suspended, deactivated or closed).
 # approvals listens to run its leaver flow.
 identity_deactivated = Signal()
+# Sent with application=<Application>, created=[identity ids], changed={identity id:
+# {field: previous value}} after reconciliation created or updated identities from the
+# trusted source (once per batch). approvals.birthright listens (joiners and movers).
+identities_changed = Signal()
 
 
 @receiver(post_save, sender=Application, dispatch_uid="application_default_mappings")

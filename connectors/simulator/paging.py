@@ -14,6 +14,9 @@ T = TypeVar("T")
 
 def add_sorted(items: list[int], value: int) -> bool:
     """Insert `value` into the sorted list; return False if it was already there."""
+    if not items or items[-1] < value:  # the common case: ids only grow
+        items.append(value)
+        return True
     index = bisect_left(items, value)
     if index < len(items) and items[index] == value:
         return False

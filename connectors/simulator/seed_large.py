@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING
 
@@ -165,6 +166,9 @@ def make_users(
     )
     jira, confluence, others = groups[0], groups[1], groups[2:]
     extra = max(0, min(per_user - 2, len(others)))
+    strides = [
+        k for k in range(1, max(2, len(others))) if math.gcd(k, len(others)) == 1
+    ] or [1]
     org = sim.config.org_name
     for index in range(count):
         first, last = FIRST[index % 26], LAST[(index // 26) % 26]
@@ -195,14 +199,19 @@ def make_users(
                 modified=CREATED,
             )
         state.add_user(user)
-        chosen = [jira] if index % 5 else []
-        chosen.append(confluence)
-        chosen.extend(others[i] for i in sorted(rng.sample(range(len(others)), extra)))
+        chosen = [jira, confluence] if index % 5 else [confluence]
+        if extra:
+            # A random start and a stride coprime to the group count: distinct groups, two draws.
+            start, stride = (
+                rng.randrange(len(others)),
+                strides[rng.randrange(len(strides))],
+            )
+            chosen += [others[(start + k * stride) % len(others)] for k in range(extra)]
+        linked = user.scim is not None
         for group in chosen:
-            if group.external_synced and user.scim is None:
-                continue
-            group.members.append(seq)
-            user.groups.append(group.seq)
+            if linked or not group.external_synced:
+                group.members.append(seq)
+                user.groups.append(group.seq)
 
 
 def make_projects(

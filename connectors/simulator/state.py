@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -222,7 +221,11 @@ class IdFactory:
 
     def uuid(self) -> str:
         """Return a random-looking but reproducible UUID4."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        text = f"{self.rng.getrandbits(128):032x}"
+        variant = "89ab"[int(text[16], 16) & 3]
+        return (
+            f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{variant}{text[17:20]}-{text[20:]}"
+        )
 
     def managed_account_id(self) -> str:
         """Return a managed-account style aaid, `712020:<uuid>`."""

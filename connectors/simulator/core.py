@@ -16,11 +16,16 @@ from connectors.simulator import (
     admin,
     admin_access,
     admin_groups,
+    admin_manage,
     confluence,
+    confluence_attachments,
     confluence_content,
+    confluence_v1,
     jira,
+    jira_groups,
     jira_issues,
     jira_projects,
+    jira_roles,
     scim,
     scim_groups,
 )
@@ -41,11 +46,16 @@ ROUTES: list[Route] = [
     *admin.ROUTES,
     *admin_groups.ROUTES,
     *admin_access.ROUTES,
+    *admin_manage.ROUTES,
     *jira.ROUTES,
+    *jira_groups.ROUTES,
     *jira_projects.ROUTES,
+    *jira_roles.ROUTES,
     *jira_issues.ROUTES,
     *confluence.ROUTES,
     *confluence_content.ROUTES,
+    *confluence_v1.ROUTES,
+    *confluence_attachments.ROUTES,
 ]
 GLOBAL_ROLES = (
     (

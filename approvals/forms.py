@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from accessportal.models import User
 from connectors.base import EntitlementKind, ResourceKind
@@ -29,20 +33,44 @@ FILTERABLE_KINDS = (
 )
 
 
-class ResourceChoiceField(forms.ModelChoiceField):
-    """A project or space, shown as "KEY · Name"."""
+class PlainSelect(forms.Select):
+    """A <select> built in Python rather than one template per option.
 
-    def label_from_instance(self, obj: Resource) -> str:
-        return f"{obj.name} ({obj.key})"
+    The catalog's project and space filters list every project and space (thousands in
+    a large organization); Django's per-option templates would take most of the page's
+    render time. Long option lists go in `options` (not `choices`, which Django
+    normalises item by item on every assignment).
+    """
+
+    options: list[tuple[Any, str]] | None = None
+
+    def render(
+        self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None
+    ) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = "".join(
+            f'<option value="{escape(str(key))}"'
+            f"{' selected' if str(key) in chosen else ''}>{escape(str(label))}</option>"
+            for key, label in (
+                self.options if self.options is not None else self.choices
+            )
+        )
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html(
+            "<select{}>{}</select>",
+            flatatt(final_attrs),
+            mark_safe(options),  # noqa: S308 (each part escaped above)
+        )
 
 
-def resources_of(kind: ResourceKind) -> Any:
-    """Projects or spaces still present in Atlassian, by name."""
-    return (
+def resource_choices(kind: ResourceKind, everything: str) -> list[tuple[Any, str]]:
+    """Projects or spaces still present in Atlassian, by name, for a filter."""
+    rows = (
         Resource.objects.filter(kind=kind, removed_at__isnull=True)
-        .only("pk", "key", "name")
         .order_by("name", "pk")
+        .values_list("pk", "name", "key")
     )
+    return [("", everything), *((pk, f"{name} ({key})") for pk, name, key in rows)]
 
 
 class CatalogFilterForm(forms.Form):
@@ -63,29 +91,30 @@ class CatalogFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="Kind",
         required=False,
+        widget=PlainSelect,
         choices=[
             ("", "All kinds"),
             *((k.value, KIND_LABELS[k]) for k in FILTERABLE_KINDS),
         ],
     )
-    project = ResourceChoiceField(
-        label="Jira project",
-        required=False,
-        queryset=resources_of(ResourceKind.PROJECT),
-        empty_label="All projects",
+    # Plain integers: an unknown id matches nothing. The options are set on the widget
+    # directly, which skips the per-choice normalisation of a ChoiceField.
+    project = forms.IntegerField(
+        label="Jira project", required=False, widget=PlainSelect
     )
-    space = ResourceChoiceField(
-        label="Confluence space",
-        required=False,
-        queryset=resources_of(ResourceKind.SPACE),
-        empty_label="All spaces",
+    space = forms.IntegerField(
+        label="Confluence space", required=False, widget=PlainSelect
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Fresh querysets per form, so a new project shows up without a restart.
-        self.fields["project"].queryset = resources_of(ResourceKind.PROJECT)
-        self.fields["space"].queryset = resources_of(ResourceKind.SPACE)
+        # Read per form, so a newly reconciled project shows up without a restart.
+        self.fields["project"].widget.options = resource_choices(
+            ResourceKind.PROJECT, "All projects"
+        )
+        self.fields["space"].widget.options = resource_choices(
+            ResourceKind.SPACE, "All spaces"
+        )
 
     def apply(self, entitlements: EntitlementQuerySet) -> EntitlementQuerySet:
         """The entitlements matching the valid filters."""
@@ -101,11 +130,11 @@ class CatalogFilterForm(forms.Form):
             )
         if data.get("kind"):
             entitlements = entitlements.filter(kind=data["kind"])
-        resource = data.get("project") or data.get("space")
+        resource_id = data.get("project") or data.get("space")
         if data.get("project") and data.get("space"):
             return entitlements.none()  # an entitlement has one parent
-        if resource:
-            entitlements = entitlements.filter(resource=resource)
+        if resource_id:
+            entitlements = entitlements.filter(resource_id=resource_id)
         return entitlements
 
 

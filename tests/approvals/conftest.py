@@ -125,3 +125,45 @@ def alice(make_person, manager):
 def design_group(application):
     """The simulated organization's "design" group, in the catalog."""
     return load_entitlement(application, "group", "design")
+
+
+# --- a real worker for the fault-injection tests ------------------------------------
+
+WORKER_ENV = {
+    # Short enough that a killed worker's job is taken over within seconds.
+    "PROVISIONING_LEASE_SECONDS": "8",
+    "PROVISIONING_BACKOFF_BASE_SECONDS": "0.5",
+    "PROVISIONING_BACKOFF_MAX_SECONDS": "4",
+    "PROVISIONING_MAX_ATTEMPTS": "25",
+}
+
+
+def purge_broker():
+    """Drop every message waiting in the broker (a lost message, or leftovers)."""
+    from accessportal.celery import app
+
+    return app.control.purge()
+
+
+@pytest.fixture
+def worker_supervisor(transactional_db, tmp_path, monkeypatch, settings):
+    """An unstarted real worker with short leases and backoff; stopped at the end."""
+    from tests.servers import CelerySupervisor, database_url_for_subprocess
+
+    for name, value in WORKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    settings.PROVISIONING_REQUEUE_GRACE_SECONDS = 3
+    purge_broker()
+    supervisor = CelerySupervisor(
+        log_path=tmp_path / "worker.log", database_url=database_url_for_subprocess()
+    )
+    yield supervisor
+    supervisor.stop()
+    purge_broker()
+
+
+@pytest.fixture
+def provisioning_worker(worker_supervisor):
+    """A real worker, started."""
+    worker_supervisor.start()
+    return worker_supervisor

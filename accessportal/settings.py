@@ -364,6 +364,21 @@ PROVISIONING_SWEEP_SECONDS = env.float("PROVISIONING_SWEEP_SECONDS", default=60.
 WORKFLOW_HOUSEKEEPING_SECONDS = env.float(
     "WORKFLOW_HOUSEKEEPING_SECONDS", default=900.0
 )
+
+# --- Administrative operations and the ticket trail (issue 9) ----------------
+# A Jira (service) project key: every access request opens an issue there and keeps
+# it updated. Empty: no ticket trail.
+TICKET_TRAIL_PROJECT_KEY = env.str("TICKET_TRAIL_PROJECT_KEY", default="")
+TICKET_TRAIL_ISSUE_TYPE = env.str("TICKET_TRAIL_ISSUE_TYPE", default="Task")
+# Confluence long tasks (space export, archive): poll every N seconds, for up to M
+# seconds inside one job attempt (then the job is put back to poll later), and give
+# up after the timeout.
+OPERATION_TASK_POLL_SECONDS = env.float("OPERATION_TASK_POLL_SECONDS", default=2.0)
+OPERATION_TASK_INLINE_SECONDS = env.float("OPERATION_TASK_INLINE_SECONDS", default=20.0)
+OPERATION_TASK_TIMEOUT_SECONDS = env.int("OPERATION_TASK_TIMEOUT_SECONDS", default=7200)
+OPERATION_ATTACHMENT_MAX_BYTES = env.int(
+    "OPERATION_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
 CELERY_BEAT_SCHEDULE.update(
     {
         "requeue-stale-jobs": {

@@ -9,3 +9,6 @@ class ApprovalsConfig(AppConfig):
         from approvals import drift
 
         drift.connect_signals()
+        from approvals import birthright, ticket_trail  # noqa: F401 - issue 9 receivers
+
+        birthright.connect_signals()

@@ -203,11 +203,19 @@ def perform(job: ProvisioningJob, connector: Connector) -> Outcome:
         JobKind.DISABLE_ACCOUNT: _disable_account,
         JobKind.ENABLE_ACCOUNT: _enable_account,
         JobKind.DELETE_ACCOUNT: _delete_account,
+        JobKind.OPERATION: _operation,
     }
     handler = handlers.get(JobKind(job.kind))
     if handler is None:
         raise Invalid(f"The portal cannot run {job.get_kind_display().lower()} jobs.")
     return handler(job, connector)
+
+
+def _operation(job: ProvisioningJob, connector: Connector) -> Outcome:
+    """Administrative operations (issue 9) run by approvals.operations."""
+    from approvals.operations import perform_operation  # noqa: PLC0415 - it imports this module
+
+    return perform_operation(job, connector)  # type: ignore[arg-type]
 
 
 def _grant(job: ProvisioningJob, connector: Connector) -> Outcome:

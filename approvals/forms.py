@@ -121,12 +121,16 @@ class CatalogFilterForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         query = (data.get("q") or "").strip()
         if query:
+            # Matching projects and spaces are found first (a small table), so the
+            # entitlements are scanned once, without a join.
+            parents = Resource.objects.filter(
+                Q(name__icontains=query) | Q(key__iexact=query)
+            )
             entitlements = entitlements.filter(
                 Q(display_name__icontains=query)
                 | Q(name__icontains=query)
                 | Q(description__icontains=query)
-                | Q(resource__name__icontains=query)
-                | Q(resource__key__iexact=query)
+                | Q(resource__in=parents)
             )
         if data.get("kind"):
             entitlements = entitlements.filter(kind=data["kind"])

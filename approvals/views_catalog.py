@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from connectors.models import Entitlement as EntitlementRow
     from connectors.models import EntitlementQuerySet
 
+CATALOG_COUNT_CAP = 1000  # beyond this, ask for a narrower search
 CATALOG_COLUMNS = ("resource", "owner", "resource__owner", "application")
 
 
@@ -46,7 +47,7 @@ def catalog_queryset() -> EntitlementQuerySet:
 def catalog(request: HttpRequest) -> HttpResponse:
     """Search and filter the catalog; htmx requests get just the results."""
     form = CatalogFilterForm(request.GET or None)
-    page = paginate(request, form.apply(catalog_queryset()))
+    page = paginate(request, form.apply(catalog_queryset()), cap=CATALOG_COUNT_CAP)
     rows = catalog_rows(list(page), user=request.user, cart=cart_ids(request))
     query = request.GET.copy()
     query.pop("page", None)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accessportal.context_processors import CART_SESSION_KEY, cart_ids
@@ -53,11 +54,36 @@ def remove_from_cart(request: HttpRequest, entitlement_ids: Iterable[int]) -> No
 # --- pages, redirects, messages ----------------------------------------------------
 
 
-def paginate(request: HttpRequest, items: Any) -> Page:
+class CappedPaginator(Paginator):
+    """Counts at most `cap` items: a catalog search need not count 50k matches.
+
+    Past the cap the page says "more than N" and asks for a narrower search, as big
+    catalogs do; counting stops early instead of scanning the whole table.
+    """
+
+    def __init__(self, items: Any, per_page: int, *, cap: int) -> None:
+        super().__init__(items, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.count, self.cap) // self.per_page))
+
+
+def paginate(request: HttpRequest, items: Any, *, cap: int | None = None) -> Page:
     """The requested page (?page=N, ?per_page=25|50|100), clamped to the existing pages."""
     per_page = request.GET.get("per_page", "")
     size = int(per_page) if per_page in PAGE_SIZES else PAGE_SIZE
-    return Paginator(items, size).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(items, size, cap=cap) if cap else Paginator(items, size)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:

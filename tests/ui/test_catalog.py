@@ -229,3 +229,23 @@ def test_catalog_query_count_does_not_grow_with_rows(
     with_fifty = catalog_queries(client, make_entitlement, project, owner, 50)
 
     assert with_five == with_fifty
+
+
+def test_a_huge_result_is_not_counted_to_the_end(signed_in, requester, site):
+    from connectors.models import Entitlement
+
+    Entitlement.objects.bulk_create(
+        Entitlement(
+            application=site,
+            kind="group",
+            external_id=f"g{n}",
+            name=f"g{n}",
+            display_name=f"Team {n}",
+        )
+        for n in range(1001)
+    )
+
+    html = signed_in(requester).get(reverse("catalog"), {"q": "team"}).content.decode()
+
+    assert "More than 1,000 entitlements matching “team”" in html
+    assert "Page 1 of 40" in html

@@ -18,6 +18,7 @@ The operations themselves live in the `operations_*` modules, one per area.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,9 +35,10 @@ from approvals.provisioning import Outcome, WaitForOtherJob
 from approvals.transitions import InvalidRequest, NotAllowed, NotFound
 from connectors.base import Invalid, PermanentError
 from connectors.models import Account, Application, Resource
+from connectors.registry import connector_for
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from accessportal.models import User
     from connectors.atlassian.connector import AtlassianConnector
@@ -351,6 +353,16 @@ def account_of(identity: User, application: Application) -> Account | None:
         .order_by("-last_seen")
         .first()
     )
+
+
+@contextmanager
+def connection(application: Application) -> Iterator[AtlassianConnector]:
+    """A connector for reads made while a page or API call waits; closed afterwards."""
+    connector = connector_for(application)
+    try:
+        yield connector  # type: ignore[misc]
+    finally:
+        connector.close()  # type: ignore[attr-defined]
 
 
 def absolute_link(application: Application, link: str | None) -> str | None:

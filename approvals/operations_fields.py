@@ -159,6 +159,22 @@ class TextListField(forms.CharField):
         return  # the items are checked one by one in validate()
 
 
+def lookup(field: forms.Field, value: Any, application: Application, *, name: str) -> Any:
+    """Clean one value with an operation field (reads take ids in the URL).
+
+    Raises InvalidRequest with the field's message under `name`.
+    """
+    from approvals.transitions import InvalidRequest  # noqa: PLC0415 - keeps this module light
+
+    if isinstance(field, CatalogField):
+        field.application = application
+    try:
+        return field.clean(value)
+    except ValidationError as error:
+        message = error.messages[0]
+        raise InvalidRequest(message, {name: [message]}) from None
+
+
 def content_id_field(
     label: str, *, required: bool = True, help_text: str = "", validator: RegexValidator = CONTENT_ID
 ) -> forms.CharField:

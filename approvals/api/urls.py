@@ -46,6 +46,7 @@ connector_router.register(
 
 urlpatterns = [
     path("v1/connector/", include(connector_router.urls)),
+    path("v1/ops/", include("approvals.api.operations")),  # issue 9: admin operations
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -19,7 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
 from connectors.base import ConnectorError
-from connectors.models import Application, ReconciliationRun, RunStatus, RunTrigger
+from connectors.models import (
+    Account,
+    Application,
+    ReconciliationRun,
+    RunStatus,
+    RunTrigger,
+)
 from connectors.reconcile_assignments import AssignmentWriter
 from connectors.reconcile_catalog import (
     CatalogIndex,
@@ -288,6 +294,18 @@ class Reconciliation:
         if found:
             self.write_account_batch(found)
 
+    def confirm_gone(self, account_pks: list[int]) -> list[int]:
+        """Of accounts a domain-limited run did not see, those Atlassian no longer has.
+
+        An account whose email left the domain is not in the filtered listing but still
+        exists: it is fetched by id and updated instead of being marked removed.
+        """
+        ids = dict(
+            Account.objects.filter(pk__in=account_pks).values_list("pk", "account_id")
+        )
+        self.fetch_accounts(set(ids.values()))
+        return [pk for pk in account_pks if pk not in self.index.seen_accounts]
+
     def reconcile_resources(self, kinds: set[str]) -> None:
         """Projects, spaces and sites."""
         self.tracker.start_phase("resources")
@@ -331,6 +349,8 @@ class Reconciliation:
                 "A SCIM filter's reach is unknown: no account was marked removed."
             )
         plan = plan_sweep(self.index, self.assignments_seen, filters, self.stamp)
+        if self.run.scope.get("domain") and plan.accounts:
+            plan.accounts = self.confirm_gone(plan.accounts)
         apply_sweep(self.application, plan, now(), self.tracker)
         if self.full:
             touch_last_seen(self.application, filters, self.stamp)

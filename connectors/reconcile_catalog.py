@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 from connectors.models import Account, Entitlement, Resource
-from connectors.reconcile_stream import IdSet
+from connectors.reconcile_sql import RowInserter
+from connectors.reconcile_stream import IdSet, batched
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -150,7 +151,7 @@ def write_rows(
         .iterator(chunk_size=2000)
     }
     result: dict[tuple[str, ...], tuple[int, str, dict[str, Any] | None]] = {}
-    to_write: list[models.Model] = []
+    to_write: list[tuple[Any, ...]] = []
     for key, values in wanted.items():
         row = stored.get(key)
         if (
@@ -160,29 +161,49 @@ def write_rows(
         ):
             result[key] = (row["pk"], UNCHANGED, row)
             continue
-        outcome = CREATED if row is None else UPDATED
-        result[key] = (row["pk"] if row else 0, outcome, row)
+        result[key] = (
+            row["pk"] if row else 0,
+            CREATED if row is None else UPDATED,
+            row,
+        )
         to_write.append(
-            model(
-                application=application,
-                **dict(zip(key_fields, key, strict=True)),
-                **values,
-                removed_at=None,
-                first_seen=stamp,
-                last_seen=stamp,
+            (
+                application.pk,
+                *key,
+                *(values[n] for n in compare_fields),
+                None,
+                stamp,
+                stamp,
             )
         )
     if to_write:
-        written = model._default_manager.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["application", *key_fields],
-            update_fields=[*compare_fields, "removed_at", "last_seen"],
+        columns = (
+            "application_id",
+            *key_fields,
+            *compare_fields,
+            "removed_at",
+            "first_seen",
+            "last_seen",
         )
-        for obj in written:
-            key = tuple(getattr(obj, name) for name in key_fields)
-            _, outcome, row = result[key]
-            result[key] = (obj.pk, outcome, row)
+        RowInserter(
+            model,
+            columns,
+            conflict_keys=("application_id", *key_fields),
+            update=(*compare_fields, "removed_at", "last_seen"),
+            fill_defaults=True,
+        ).insert(to_write)
+        created = [key for key, (pk, _, _) in result.items() if not pk]
+        for chunk in batched(created, 500):
+            lookup = {
+                f"{name}__in": {key[i] for key in chunk}
+                for i, name in enumerate(key_fields)
+            }
+            rows = model._default_manager.filter(application=application, **lookup)
+            for values in rows.values_list(*key_fields, "pk"):
+                key, pk = tuple(values[:-1]), values[-1]
+                if key in result:
+                    _, outcome, row = result[key]
+                    result[key] = (pk, outcome, row)
     return result
 
 

@@ -10,10 +10,11 @@ come from the SCIM enterprise `manager` of the account, once all accounts are in
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
@@ -21,6 +22,7 @@ from accessportal.models import IdentitySource, User
 from connectors.base import AccountStatus
 from connectors.models import Account, AttributeMapping
 from connectors.reconcile_catalog import UNCHANGED
+from connectors.reconcile_sql import RowInserter, update_by_pk
 from connectors.reconcile_stream import batched
 from connectors.signals import identities_changed, identity_deactivated
 
@@ -162,20 +164,22 @@ class IdentitySync:
         if not new:
             return
         usernames = self._free_usernames(new)
-        drafts = []
-        for key, record in new.items():
-            user = User(
-                username=usernames[key],
-                email=record.email or "",
-                source=IdentitySource.ATLASSIAN,
-                password=make_password(None),
+        copies = [
+            (s, t) for s, t in self.rules.copies if t not in ("email", "username")
+        ]
+        rows = [
+            (
+                usernames[key],
+                record.email or "",
+                IdentitySource.ATLASSIAN,
+                UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+                *(_clip(t, getattr(record, s) or "") for s, t in copies),
             )
-            for source, target in self.rules.copies:
-                setattr(user, target, _clip(target, getattr(record, source) or ""))
-            drafts.append(user)
-        User.objects.bulk_create(
-            drafts, ignore_conflicts=True
-        )  # a sign-up racing us wins
+            for key, record in new.items()
+        ]
+        columns = ("username", "email", "source", "password", *(t for _, t in copies))
+        # ON CONFLICT DO NOTHING: a sign-up racing us with the same email wins.
+        RowInserter(User, columns, fill_defaults=True).insert(rows)
         created = self._load(new)
         users.update(created)
         self.tracker.count("identities", "created", len(created))
@@ -235,7 +239,10 @@ class IdentitySync:
         if changed:
             User.objects.bulk_update(changed, sorted(fields), batch_size=500)
             identities_changed.send(
-                sender=Account, application=self.application, created=[], changed=previous
+                sender=Account,
+                application=self.application,
+                created=[],
+                changed=previous,
             )
         self.tracker.count("identities", "updated", len(changed))
         self.tracker.count("identities", "unchanged", len(matched) - len(changed))
@@ -254,15 +261,14 @@ class IdentitySync:
             )
 
     def _link(self, chosen: dict[str, AccountRecord], users: dict[str, User]) -> None:
-        relink: dict[int, list[int]] = {}
+        relink: list[tuple[int, int]] = []
         for key, record in chosen.items():
             user = users.get(key)
             pk, linked = self.index.accounts[record.account_id]
             if user is not None and linked != user.pk:
-                relink.setdefault(user.pk, []).append(pk)
+                relink.append((user.pk, pk))
                 self.index.accounts[record.account_id] = (pk, user.pk)
-        for identity_id, account_pks in relink.items():
-            Account.objects.filter(pk__in=account_pks).update(identity_id=identity_id)
+        update_by_pk(Account, "identity_id", relink)
 
 
 def _clip(field: str, value: str) -> str:

@@ -51,6 +51,7 @@ class RunTracker:
         self.warnings: list[str] = []
         self.warning_count = 0
         self._flushed_at = 0.0
+        self._phase_started = 0.0
 
     # -- what happened --------------------------------------------------------------
 
@@ -60,6 +61,7 @@ class RunTracker:
         if estimated:
             total = self.estimates[phase]
         self.phase = phase
+        self._phase_started = time.monotonic()
         self.progress[phase] = {"done": 0, "total": total, "estimated": estimated}
         self.flush(force=True)
         self._notify()
@@ -78,6 +80,7 @@ class RunTracker:
         entry = self.progress.get(self.phase)
         if entry is not None:
             entry["total"], entry["estimated"] = entry["done"], False
+            entry["seconds"] = round(time.monotonic() - self._phase_started, 2)
             self._notify()
         self.flush(force=True)
 

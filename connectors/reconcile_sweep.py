@@ -50,7 +50,8 @@ class SweepPlan:
 def _unseen(rows: models.QuerySet, seen: IdSet, *fields: str) -> list:
     """Rows of `rows` whose pk is not in `seen`, streamed; (pk, *fields) or pk."""
     result = []
-    for row in rows.values_list("pk", *fields).iterator(chunk_size=5000):
+    values = rows.values_list("pk", *fields) if fields else rows.values_list("pk", flat=True)
+    for row in values.iterator(chunk_size=5000):
         pk = row[0] if fields else row
         if pk not in seen:
             result.append(row)

@@ -1,0 +1,222 @@
+"""Reconcile a large simulated organization over HTTP with injected latency.
+
+`make bench` (or `python -m benchmarks reconcile`) seeds the simulator with 100k users,
+5k groups (~20 memberships per user), 1k projects x 4 roles and 2k spaces, serves it
+in its own process with 20 ms per call, and reconciles it into a scratch database in
+another process. It prints the wall time, API calls per family, the lower bound those
+calls imply at the configured concurrency and latency, the ratio to it, the peak RSS of
+the reconciling process and the rows written.
+
+Environment: BENCH_SCALE (default 1.0; 0.1 for a quick run), BENCH_LATENCY_MS (20),
+BENCH_CONCURRENCY (8). With DATABASE_URL=postgres://… a scratch database is created
+on that server and dropped afterwards; otherwise a scratch SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+FULL_SIZE = {"users": 100_000, "groups": 5_000, "projects": 1_000, "spaces": 2_000}
+MEMBERSHIPS_PER_USER = 20
+CREDENTIALS = {
+    "ATLASSIAN_ADMIN_EMAIL": "portal-bot@acme.example",
+    "ATLASSIAN_API_TOKEN": "bench-api-token",
+    "ATLASSIAN_DIRECTORY_ID": "d0d0d0d0-0000-4000-8000-00000000beef",
+    "ATLASSIAN_DIRECTORY_API_KEY": "bench-directory-key",
+    "ATLASSIAN_ORG_ID": "0a0a0a0a-0000-4000-8000-00000000beef",
+    "ATLASSIAN_ORG_API_KEY": "bench-org-key",
+}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_simulator(
+    sizes: dict[str, int], latency_ms: float, port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """The seeded simulator in its own process; returns once it listens."""
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        **CREDENTIALS,
+        "ATLASSIAN_SITE_URL": url,
+        "ATLASSIAN_ADMIN_API_URL": url,
+    }
+    command = [
+        sys.executable, "-m", "connectors.simulator", "--port", str(port), "--seed", "large",
+        "--users", str(sizes["users"]), "--groups", str(sizes["groups"]),
+        "--projects", str(sizes["projects"]), "--spaces", str(sizes["spaces"]),
+        "--memberships-per-user", str(MEMBERSHIPS_PER_USER), "--latency-ms", str(latency_ms),
+    ]  # fmt: skip
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            command, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    while process.poll() is None:
+        if b"listening on" in log.read_bytes():
+            return process
+        time.sleep(0.5)
+    raise RuntimeError(f"The simulator did not start:\n{log.read_text()[-4000:]}")
+
+
+def scratch_database(workdir: Path) -> tuple[str, Any]:
+    """A DATABASE_URL for the run and a function that removes the database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
+    import psycopg
+
+    name = f"bench_reconcile_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    scratch = url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    return scratch, drop
+
+
+def reconcile_in_child(
+    url: str, database_url: str, workdir: Path, concurrency: int
+) -> dict[str, Any]:
+    """Run the reconciliation in a fresh process (so its peak RSS is its own)."""
+    env = {
+        **os.environ, **CREDENTIALS, "DATABASE_URL": database_url, "ACCESSPORTAL_VAR_DIR": str(workdir),
+        "DJANGO_SETTINGS_MODULE": "accessportal.settings", "ATLASSIAN_SIMULATOR_URL": url,
+        "BENCH_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_reconcile", "--child"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"The reconciling process failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child() -> None:
+    """In the reconciling process: migrate, reconcile once, print figures as JSON."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from accessportal.models import User
+    from connectors.models import (
+        Account,
+        Application,
+        Assignment,
+        Entitlement,
+        Resource,
+    )
+    from connectors.reconcile import execute_run, start_run
+
+    call_command("migrate", verbosity=0)
+    url = settings.SIMULATOR_URL
+    application = Application.objects.create(
+        name="Bench", site_url=url, admin_email=settings.ATLASSIAN_ADMIN_EMAIL,
+        api_token=settings.ATLASSIAN_API_TOKEN, scim_url=f"{url}/scim/directory/{settings.ATLASSIAN_DIRECTORY_ID}",
+        directory_id=settings.ATLASSIAN_DIRECTORY_ID, directory_api_key=settings.ATLASSIAN_DIRECTORY_API_KEY,
+        admin_api_url=url, org_id=settings.ATLASSIAN_ORG_ID, org_api_key=settings.ATLASSIAN_ORG_API_KEY,
+        max_concurrency=int(os.environ["BENCH_CONCURRENCY"]),
+    )  # fmt: skip
+    started = time.perf_counter()
+    run = execute_run(start_run(application).pk)
+    wall = time.perf_counter() - started
+    rows = {
+        "identities": User.objects.count(),
+        "accounts": Account.objects.count(),
+        "resources": Resource.objects.count(),
+        "entitlements": Entitlement.objects.count(),
+        "assignments": Assignment.objects.count(),
+    }
+    figures = {
+        "status": run.status, "error": run.error, "wall_seconds": wall, "api_calls": run.api_calls,
+        "rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "phases": {p: (e["done"], e.get("seconds")) for p, e in run.progress.items()}, "warnings": run.errors[:5],
+    }  # fmt: skip
+    print(json.dumps(figures))
+
+
+def report(
+    figures: dict[str, Any], sizes: dict[str, int], latency_ms: float, concurrency: int
+) -> None:
+    """Print the figures and how they compare to the bound."""
+    calls = figures["api_calls"]
+    total = sum(calls.values())
+    bound = total * latency_ms / 1000 / concurrency
+    wall = figures["wall_seconds"]
+    print(
+        f"organization: {sizes} x {MEMBERSHIPS_PER_USER} memberships/user; latency {latency_ms:g} ms; concurrency {concurrency}"
+    )
+    print(f"status: {figures['status']} {figures['error']}")
+    print(f"wall time: {wall:.1f} s")
+    print(
+        "API calls: "
+        + ", ".join(f"{f} {n}" for f, n in sorted(calls.items()))
+        + f" (total {total})"
+    )
+    print(
+        f"lower bound (calls x latency / concurrency): {bound:.1f} s; ratio {wall / bound if bound else 0:.2f}x"
+    )
+    print(f"peak RSS of the reconciling process: {figures['peak_rss_mb']:.0f} MB")
+    print(
+        "rows: "
+        + ", ".join(f"{k} {v}" for k, v in figures["rows"].items())
+        + f" (total {sum(figures['rows'].values())})"
+    )
+    print(
+        "phases (rows, seconds): "
+        + ", ".join(f"{k} {v[0]} in {v[1]} s" for k, v in figures["phases"].items())
+    )
+    for warning in figures["warnings"]:
+        print(f"warning: {warning}")
+
+
+def main() -> None:
+    """Seed, serve, reconcile, report; everything scratch is removed afterwards."""
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    latency_ms = float(os.environ.get("BENCH_LATENCY_MS", "20"))
+    concurrency = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+    sizes = {name: max(1, int(number * scale)) for name, number in FULL_SIZE.items()}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
+    port = free_port()
+    started = time.perf_counter()
+    simulator = start_simulator(sizes, latency_ms, port, workdir / "simulator.log")
+    print(f"simulator seeded and serving in {time.perf_counter() - started:.1f} s")
+    database_url, drop = scratch_database(workdir)
+    try:
+        figures = reconcile_in_child(
+            f"http://127.0.0.1:{port}", database_url, workdir, concurrency
+        )
+        report(figures, sizes, latency_ms, concurrency)
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)
+        drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        child()
+    else:
+        main()

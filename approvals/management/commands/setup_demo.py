@@ -61,7 +61,8 @@ class Command(BaseCommand):
         user = User.objects.with_email(email).first()
         if user is None:
             user = User(username=username, email=email)
-        if not user.has_usable_password():
+        # A new User() has password "", which Django counts as usable: check both.
+        if not user.password or not user.has_usable_password():
             user.set_password(DEMO_PASSWORD)
         if is_admin:
             user.is_staff = user.is_superuser = True

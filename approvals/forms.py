@@ -199,6 +199,7 @@ class RequestForm(DurationFields):
         empty_label="Myself",
     )
     field_order = ["beneficiary", "justification", "duration_days", "ends_on"]
+    required_hint: frozenset[str] | set[str] = frozenset()  # shown as "(required)"
 
     def __init__(self, *args: Any, requester: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

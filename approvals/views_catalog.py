@@ -112,6 +112,8 @@ def cart(request: HttpRequest) -> HttpResponse:
         if response is not None:
             return response
     rows = catalog_rows(entitlements, user=request.user, cart=cart_ids(request))
+    if any(row.policy.justification_required for row in rows):
+        form.required_hint = {"justification"}  # the workflow enforces it
     context = {"form": form, "rows": rows, "nav_section": "cart"}
     return render(request, "approvals/cart.html", context)
 

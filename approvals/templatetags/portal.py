@@ -46,9 +46,12 @@ BAD_EVENTS = {"denied", "failed", "revoked", "expired", "cancelled", "ended", "c
 
 
 @register.filter
-def timeline_class(kind: str) -> str:
+def timeline_class(entry: object) -> str:
     """Colour a timeline dot by what happened: good, bad, or still waiting."""
-    kind = (kind or "").lower()
+    kind = (getattr(entry, "kind", "") or "").lower()
+    if kind == "decision":
+        text = getattr(entry, "text", "")
+        return "timeline--good" if text.startswith("Approved") else "timeline--bad"
     if any(word in kind for word in GOOD_EVENTS):
         return "timeline--good"
     if any(word in kind for word in BAD_EVENTS):

@@ -9,7 +9,7 @@ keeps its lease until `lease_expires_at`; after that the sweeper
 Errors: `TransientError` (429, 5xx, timeouts, dropped connections, a read-back that
 does not show the change yet) retries with exponential backoff and jitter, honouring
 Retry-After, up to `max_attempts`; `PermanentError` stops the job in FAILED with
-Atlassian's message. Outcomes are recorded through `approvals.lifecycle`.
+Atlassian's message. Outcomes are recorded through `approvals.job_outcomes`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from approvals import accounts, lifecycle
+from approvals import accounts, job_outcomes
 from approvals.models import GrantState, JobKind, JobStatus, ProvisioningJob
 from connectors.base import (
     AccountStatus,
@@ -75,7 +75,7 @@ def execute_job(job: ProvisioningJob | int) -> ProvisioningJob | None:
     ).get(pk=job_id)
     if job.attempts > job.max_attempts:
         message = f"Gave up after {job.max_attempts} attempts: {job.last_error or 'the worker was lost'}"
-        lifecycle.job_finished(
+        job_outcomes.job_finished(
             job_id,
             token=token,
             status=JobStatus.FAILED,
@@ -83,7 +83,7 @@ def execute_job(job: ProvisioningJob | int) -> ProvisioningJob | None:
             code="attempts",
         )
         return _reload(job_id)
-    lifecycle.job_started(job)
+    job_outcomes.job_started(job)
     connector = connector_for(job.application)
     try:
         _run(job, token, connector)
@@ -129,7 +129,7 @@ def _run(job: ProvisioningJob, token: str, connector: Connector) -> None:
     try:
         outcome = perform(job, connector)
     except WaitForOtherJob as wait:
-        lifecycle.job_deferred(
+        job_outcomes.job_deferred(
             job.pk, token=token, delay=wait.delay, reason=wait.reason
         )
     except TransientError as error:
@@ -137,7 +137,7 @@ def _run(job: ProvisioningJob, token: str, connector: Connector) -> None:
             job, token, str(error), error.code or "transient", error.retry_after
         )
     except PermanentError as error:
-        lifecycle.job_finished(
+        job_outcomes.job_finished(
             job.pk,
             token=token,
             status=JobStatus.FAILED,
@@ -148,7 +148,7 @@ def _run(job: ProvisioningJob, token: str, connector: Connector) -> None:
         logger.exception("Provisioning job %s failed unexpectedly", job.pk)
         _retry_or_fail(job, token, f"Unexpected error: {error}", "unexpected", None)
     else:
-        lifecycle.job_finished(
+        job_outcomes.job_finished(
             job.pk,
             token=token,
             status=JobStatus.SUCCEEDED,
@@ -161,7 +161,7 @@ def _retry_or_fail(
     job: ProvisioningJob, token: str, message: str, code: str, retry_after: float | None
 ) -> None:
     if job.attempts >= job.max_attempts:
-        lifecycle.job_finished(
+        job_outcomes.job_finished(
             job.pk,
             token=token,
             status=JobStatus.FAILED,
@@ -177,7 +177,7 @@ def _retry_or_fail(
         message,
         delay,
     )
-    lifecycle.job_finished(
+    job_outcomes.job_finished(
         job.pk,
         token=token,
         status=JobStatus.PENDING,
@@ -213,7 +213,7 @@ def perform(job: ProvisioningJob, connector: Connector) -> Outcome:
 
 def _operation(job: ProvisioningJob, connector: Connector) -> Outcome:
     """Administrative operations (issue 9) run by approvals.operations."""
-    from approvals.operations import perform_operation  # noqa: PLC0415 - it imports this module
+    from approvals.operations import perform_operation
 
     return perform_operation(job, connector)  # type: ignore[arg-type]
 

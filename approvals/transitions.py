@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from approvals import audit, notifications
+from approvals import audit, notifications, outbox
 from approvals.models import (
     AccessRequest,
     ApprovalDecision,
+    ApprovalStep,
     Grant,
+    GrantState,
+    JobKind,
     RequestState,
     StepState,
 )
@@ -126,6 +129,129 @@ def set_request_state(
         before={"state": before},
         after={"state": state},
         message=reason,
+    )
+
+
+# --- approval outcomes -------------------------------------------------------------
+
+
+def open_step(step: ApprovalStep, *, note: str = "") -> None:
+    """Open an approval step and ask its approvers."""
+    step.state = StepState.OPEN
+    step.opened_at = timezone.now()
+    step.save(update_fields=["state", "opened_at"])
+    names = ", ".join(p.label for p in step.approvers.all()) or "administrators"
+    audit.record(
+        "step.opened",
+        target=step,
+        request=step.request,
+        after={"order": step.order, "rule": step.rule, "approvers": names},
+        message=f"Waiting for {names}" + (f" ({note})" if note else ""),
+    )
+    notifications.on_commit(notifications.decision_needed, step.pk)
+
+
+def approve_finally(
+    access_request: AccessRequest, *, actor: User | None, message: str
+) -> None:
+    """The request is approved: create the grant and its job, or extend a grant."""
+    access_request.state = RequestState.APPROVED
+    access_request.decided_at = timezone.now()
+    access_request.save(update_fields=["state", "decided_at", "updated_at"])
+    audit.record(
+        "request.approved",
+        target=access_request,
+        actor=actor,
+        request=access_request,
+        before={"state": RequestState.PENDING},
+        after={"state": RequestState.APPROVED},
+        message=message,
+    )
+    notifications.on_commit(notifications.request_decided, access_request.pk)
+    if access_request.is_extension:
+        _apply_extension(access_request, actor)
+        return
+    grant = _create_grant(access_request)
+    outbox.create_job(
+        JobKind.GRANT,
+        application=grant.entitlement.application,
+        grant=grant,
+        identity=grant.beneficiary,
+        entitlement=grant.entitlement,
+        account=grant.account,
+        reason=f"Request #{access_request.pk} approved",
+        created_by=actor,
+        request=access_request,
+    )
+
+
+def _create_grant(access_request: AccessRequest) -> Grant:
+    entitlement = access_request.entitlement
+    open_grant = Grant.objects.filter(
+        beneficiary=access_request.beneficiary_id,
+        entitlement=entitlement,
+        state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING],
+    ).first()
+    if open_grant is not None:
+        raise InvalidRequest(
+            f"{access_request.beneficiary.label} already has {entitlement.display_name} "
+            f"(grant #{open_grant.pk}, {open_grant.get_state_display().lower()})."
+        )
+    grant = Grant.objects.create(
+        request=access_request,
+        beneficiary=access_request.beneficiary,
+        entitlement=entitlement,
+        account=account_of(access_request.beneficiary, entitlement.application_id),
+        ends_at=planned_end(access_request),
+    )
+    audit.record(
+        "grant.created",
+        target=grant,
+        request=access_request,
+        after={"state": grant.state, "ends_at": iso(grant.ends_at)},
+    )
+    return grant
+
+
+def _apply_extension(access_request: AccessRequest, actor: User | None) -> None:
+    """Move the grant to the extension request, with its new end."""
+    grant = Grant.objects.select_for_update().get(pk=access_request.extends_grant_id)
+    if grant.state not in (GrantState.PENDING, GrantState.ACTIVE):
+        close_request(
+            access_request,
+            RequestState.CANCELLED,
+            None,
+            f"The access it extends has ended ({grant.get_state_display().lower()}).",
+        )
+        return
+    previous = grant.request
+    before = {"ends_at": iso(grant.ends_at), "request": grant.request_id}
+    grant.request = None
+    grant.save(update_fields=["request"])
+    grant.request = access_request
+    grant.ends_at = planned_end(access_request)
+    grant.expiry_reminded_at = None
+    grant.save(update_fields=["request", "ends_at", "expiry_reminded_at"])
+    mirrored = (
+        RequestState.ACTIVE
+        if grant.state == GrantState.ACTIVE
+        else RequestState.APPROVED
+    )
+    set_request_state(access_request, mirrored, actor, "Extension applied")
+    if previous is not None:
+        set_request_state(
+            previous,
+            RequestState.ENDED,
+            actor,
+            f"Extended by request #{access_request.pk}",
+        )
+    audit.record(
+        "grant.extended",
+        target=grant,
+        actor=actor,
+        request=access_request,
+        before=before,
+        after={"ends_at": iso(grant.ends_at), "request": access_request.pk},
     )
 
 

@@ -257,3 +257,10 @@ def test_manage_profile(sim: Simulator, admin: httpx.Client) -> None:
 
     assert changed["account"]["job_title"] == "Staff Engineer"
     assert admin.patch(base, json={"shoe_size": "9"}).status_code == 400
+
+
+def test_manage_profile_read(sim: Simulator, admin: httpx.Client) -> None:
+    body = admin.get(f"/users/{account(sim, ALICE)}/manage/profile").json()
+
+    assert body["account"]["email"] == ALICE
+    assert body["account"]["job_title"] == "Software Engineer"

@@ -296,3 +296,21 @@ def test_space_export_is_a_pollable_task_with_a_download(wiki: httpx.Client) -> 
     link = done["additionalDetails"]["downloadLink"]
     archive = zipfile.ZipFile(io.BytesIO(wiki.get(link.removeprefix("/wiki")).content))
     assert any(name.startswith("ENG/") for name in archive.namelist())
+
+
+def test_restriction_reads_and_user_delete(sim: Simulator, wiki: httpx.Client) -> None:
+    ident = page(wiki, sim)["id"]
+    alice, design = account(sim, ALICE), group_id(sim, "design")
+    base = f"/rest/api/content/{ident}/restriction/byOperation"
+    wiki.put(f"{base}/read/user", params={"accountId": alice})
+    wiki.put(f"{base}/read/byGroupId/{design}")
+
+    listed = wiki.get(f"/rest/api/content/{ident}/restriction").json()
+    group_held = wiki.get(f"{base}/read/byGroupId/{design}")
+    removed = wiki.delete(f"{base}/read/user", params={"accountId": alice})
+
+    assert {r["operation"] for r in listed["results"]} == {"read", "update"}
+    assert group_held.status_code == 200
+    assert removed.status_code == 200
+    assert wiki.get(f"{base}/read/user", params={"accountId": alice}).status_code == 404
+    assert wiki.get("/rest/api/content/1/restriction").status_code == 404

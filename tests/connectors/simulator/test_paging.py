@@ -332,3 +332,18 @@ def test_foreign_cursor_is_400(
         clients["wiki"].get("/api/v2/spaces", params={"cursor": "zzz"}).status_code
         == 400
     )
+
+
+def test_active_slice_matches_a_plain_filter() -> None:
+    import random
+
+    from connectors.simulator.jira_groups import active_slice
+
+    rng = random.Random(4)
+    members = sorted(rng.sample(range(1, 20_000), 6000))
+    inactive = set(rng.sample(members, 300)) | {999_999}
+    active = [s for s in members if s not in inactive]
+
+    for start, size in [(0, 50), (17, 50), (5000, 50), (5690, 50), (6000, 50)]:
+        page, total = active_slice(members, inactive, start, size)
+        assert (page, total) == (active[start : start + size], len(active))

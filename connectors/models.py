@@ -293,9 +293,16 @@ class Assignment(models.Model):
     because it is in a group that holds it has `via_group` set (derived access).
     """
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE)
+    # Millions of rows: only the indexes the queries use (see Meta.indexes and the
+    # partial unique constraints), not one per foreign key; each costs every insert.
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, db_index=False
+    )
     entitlement = models.ForeignKey(
-        Entitlement, on_delete=models.CASCADE, related_name="assignments"
+        Entitlement,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
     )
     account = models.ForeignKey(
         Account,
@@ -310,6 +317,7 @@ class Assignment(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="held_assignments",
+        db_index=False,
         help_text="A group that holds the entitlement as a whole",
     )
     via_group = models.ForeignKey(
@@ -318,6 +326,7 @@ class Assignment(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="derived_assignments",
+        db_index=False,
         help_text="The group through which the account holds it",
     )
     origin = models.CharField(
@@ -360,7 +369,15 @@ class Assignment(models.Model):
                 name="assignment_group_unique",
             ),
         ]
-        indexes = [models.Index(fields=["entitlement", "ended_at"])]
+        indexes = [
+            models.Index(fields=["entitlement", "ended_at"]),
+            # Ended rows are history and few per run: finding what ended lately is cheap.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(ended_at__isnull=False),
+                name="assignment_ended",
+            ),
+        ]
 
     def __str__(self) -> str:
         holder = self.account or self.holder_group

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, EntitlementKind
 from connectors.models import (
     Account,
     Application,
@@ -26,7 +26,7 @@ from connectors.models import (
     RunStatus,
     RunTrigger,
 )
-from connectors.reconcile_assignments import AssignmentWriter
+from connectors.reconcile_assignments import AssignmentWriter, Holdings
 from connectors.reconcile_catalog import (
     CatalogIndex,
     write_accounts,
@@ -43,6 +43,7 @@ from connectors.reconcile_progress import RunTracker
 from connectors.reconcile_scope import (
     ACCOUNTS,
     ENTITLEMENT_KINDS,
+    GROUPS,
     RESOURCE_KINDS,
     SITES,
     active_kinds,
@@ -57,6 +58,7 @@ from connectors.signals import reconciliation_finished
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from connectors.base import AccountRecord, Connector
 
@@ -225,6 +227,7 @@ class Reconciliation:
         self.full = not run.is_incremental or not self._has_full_run()
         self._identities: IdentitySync | None = None
         self.assignments_seen = IdSet()
+        self.writer: AssignmentWriter | None = None
 
     def _has_full_run(self) -> bool:
         if (
@@ -327,18 +330,72 @@ class Reconciliation:
         self.tracker.finish_phase()
 
     def reconcile_assignments(self, kinds: list[Any]) -> None:
-        """Group members, project role actors, space permission holders."""
-        self.tracker.start_phase("assignments")
+        """Role actors and space permission holders first, then group members.
+
+        Holders first so that the groups' holdings are known when members stream in,
+        and derived access is written with them (see reconcile_assignments).
+        """
         writer = AssignmentWriter(
             self.index, self.tracker, self.stamp, fetch_accounts=self.fetch_accounts
         )
+        self.writer = writer
         self.assignments_seen = writer.seen
-        for record in read_ahead(
-            self.connector.iter_assignments(kinds, self.scope), size=20000
-        ):
+        holders = [k for k in kinds if k != EntitlementKind.GROUP]
+        if holders:
+            self.stream_assignments("assignments", writer, holders)
+        if EntitlementKind.GROUP in kinds:
+            writer.since = self.since_groups
+            writer.holdings = Holdings(self.application, writer.since)
+            self.stream_assignments("memberships", writer, [EntitlementKind.GROUP])
+
+    def stream_assignments(
+        self, phase: str, writer: AssignmentWriter, kinds: list[Any]
+    ) -> None:
+        """One phase of assignment records from the connector through the writer."""
+        self.tracker.start_phase(phase)
+        records = self.connector.iter_assignments(kinds, self.scope)
+        for record in read_ahead(records, size=20000):
             writer.add(record)
         writer.flush()
         self.tracker.finish_phase()
+
+    @property
+    def since_groups(self) -> datetime | None:
+        """Start of the last successful run that read every group's members."""
+        runs = (
+            ReconciliationRun.objects.succeeded()
+            .filter(application=self.application)
+            .exclude(pk=self.run.pk)
+        )
+        for only, scope, started_at in runs.values_list("only", "scope", "started_at")[
+            :50
+        ]:
+            if GROUPS in active_kinds(only, scope) and not scope.get("group"):
+                return started_at
+        return None
+
+    @property
+    def since_last_run(self) -> datetime | None:
+        """Start of the last successful run of the Application."""
+        runs = (
+            ReconciliationRun.objects.succeeded()
+            .filter(application=self.application)
+            .exclude(pk=self.run.pk)
+        )
+        return runs.values_list("started_at", flat=True).first()
+
+    def derive_at_sweep(self) -> list[tuple[int, int]]:
+        """New group holdings whose members did not stream in this run."""
+        writer = self.writer
+        if writer is None:
+            return []
+        holdings = writer.holdings or Holdings(self.application, self.since_groups)
+        return [
+            (group, entitlement)
+            for group, entitlements in holdings.new.items()
+            if group not in writer.streamed_groups
+            for entitlement in entitlements
+        ]
 
     def sweep(self) -> None:
         """Mark what vanished, end what no longer holds, refresh derived access."""
@@ -351,7 +408,14 @@ class Reconciliation:
         plan = plan_sweep(self.index, self.assignments_seen, filters, self.stamp)
         if self.run.scope.get("domain") and plan.accounts:
             plan.accounts = self.confirm_gone(plan.accounts)
-        apply_sweep(self.application, plan, now(), self.tracker)
+        apply_sweep(
+            self.application,
+            plan,
+            now(),
+            self.tracker,
+            derived_since=self.since_last_run,
+            derive=self.derive_at_sweep(),
+        )
         if self.full:
             touch_last_seen(self.application, filters, self.stamp)
         self.tracker.finish_phase()

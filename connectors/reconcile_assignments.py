@@ -1,39 +1,68 @@
-"""Writing who holds what: direct assignments in batches, derived ones in one statement.
+"""Writing who holds what: direct assignments in batches, derived ones as members stream.
 
 Direct assignments (an account or a group holds an entitlement) stream in from the
-connector. Each batch costs two SELECTs of the stored current assignments with the
-same entitlements and holders and one INSERT of the new ones; the ids of the stored
-ones are marked seen in a bitmap, so the sweep can end the rest. Derived assignments
-(an account holds something through a group) are computed from the stored rows in
-SQL, inside the sweep's transaction, so they always agree with what is current.
+connector. Each batch costs one or two SELECTs of the stored current assignments with
+the same entitlements and holders and one prepared INSERT of the new ones; the ids of
+the stored ones are marked seen in a bitmap, so the sweep can end the rest.
+
+Derived assignments (an account holds something through a group) are written while
+group members stream in: the run first reads role actors and space permissions (so
+it knows which entitlements each group holds, a small map), then members; each batch
+of members adds member x the group's holdings, ON CONFLICT DO NOTHING. Only members
+that are new since the last run covering groups are expanded against every holding;
+the others only against holdings that are new. The sweep ends derived assignments
+whose membership or holding ended (see `end_stale_derived`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
 
-from connectors.base import HolderType
-from connectors.models import Assignment, AssignmentOrigin
+from connectors.base import EntitlementKind, HolderType
+from connectors.models import Application, Assignment, AssignmentOrigin
+from connectors.reconcile_sql import RowInserter, adapt_datetime
 from connectors.reconcile_stream import IdSet
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from connectors.base import AssignmentRecord
-    from connectors.models import Application
     from connectors.reconcile_catalog import CatalogIndex
     from connectors.reconcile_progress import RunTracker
 
 Key = tuple[int, int | None, int | None]  # (entitlement, account, holder group)
+COLUMNS = (
+    "application_id", "entitlement_id", "account_id", "holder_group_id",
+    "via_group_id", "origin", "first_seen", "last_seen",
+)  # fmt: skip
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def count_key(kind: str) -> str:
     """The counts key of a kind's direct assignments: "group_assignments"."""
     return f"{kind}_assignments"
+
+
+class Holdings:
+    """Which entitlements each group holds (current), and which of those are new."""
+
+    def __init__(self, application: Application, since: datetime | None) -> None:
+        self.all: dict[int, list[int]] = defaultdict(list)
+        self.new: dict[int, list[int]] = defaultdict(list)
+        rows = (
+            Assignment.objects.current()
+            .held_by_groups()
+            .filter(application=application)
+            .values_list("holder_group_id", "entitlement_id", "first_seen")
+        )
+        for group, entitlement, first_seen in rows.iterator(chunk_size=5000):
+            self.all[group].append(entitlement)
+            if since is None or first_seen > since:
+                self.new[group].append(entitlement)
 
 
 class AssignmentWriter:
@@ -51,10 +80,15 @@ class AssignmentWriter:
         self.index = index
         self.tracker = tracker
         self.stamp = stamp
+        self.when = adapt_datetime(stamp)
         self.fetch_accounts = fetch_accounts
         self.batch_size = batch_size
         self.buffer: list[AssignmentRecord] = []
         self.seen = IdSet()
+        self.holdings: Holdings | None = None  # set before members stream: derive
+        self.since: datetime | None = None  # members first seen after it are "new"
+        self.streamed_groups: set[int] = set()
+        self.inserter = RowInserter(Assignment, COLUMNS, fill_defaults=True)
 
     def add(self, record: AssignmentRecord) -> None:
         """Take one record; writes when the batch is full."""
@@ -63,34 +97,55 @@ class AssignmentWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered records."""
+        """Write the buffered records (and, for members, their derived access)."""
         records, self.buffer = self.buffer, []
         if not records:
             return
         keys = self._resolve(records)
         stored = self._stored(keys)
+        self.seen.update(stored[key][0] for key in keys if key in stored)
+        origin = AssignmentOrigin.RECONCILED.value
+        app = self.index.application.pk
         new = [key for key in keys if key not in stored]
-        self.seen.update(stored[key] for key in keys if key in stored)
-        Assignment.objects.bulk_create(
-            [
-                Assignment(
-                    application=self.index.application,
-                    entitlement_id=entitlement,
-                    account_id=account,
-                    holder_group_id=group,
-                    origin=AssignmentOrigin.RECONCILED,
-                    first_seen=self.stamp,
-                    last_seen=self.stamp,
-                )
-                for entitlement, account, group in new
-            ],
-            ignore_conflicts=True,  # provisioning may have recorded the same access
+        self.inserter.insert(
+            [(app, e, a, g, None, origin, self.when, self.when) for e, a, g in new],
+            prepared=True,
         )
         for key, kind in keys.items():
             self.tracker.count(
                 count_key(kind), "unchanged" if key in stored else "created"
             )
+        if self.holdings is not None:
+            self._derive(keys, stored)
         self.tracker.advance(len(records))
+
+    def _derive(
+        self, keys: dict[Key, str], stored: dict[Key, tuple[int, datetime]]
+    ) -> None:
+        """Write member x the group's holdings for the members in this batch."""
+        assert self.holdings is not None  # noqa: S101 - only called when set
+        app, origin, rows = (
+            self.index.application.pk,
+            AssignmentOrigin.RECONCILED.value,
+            [],
+        )
+        for key, kind in keys.items():
+            entitlement, account, _ = key
+            if kind != EntitlementKind.GROUP or account is None:
+                continue
+            self.streamed_groups.add(entitlement)
+            first_seen = stored[key][1] if key in stored else None
+            is_new = first_seen is None or self.since is None or first_seen > self.since
+            held = (self.holdings.all if is_new else self.holdings.new).get(
+                entitlement, ()
+            )
+            rows.extend(
+                (app, e, account, None, entitlement, origin, self.when, self.when)
+                for e in held
+            )
+        created = self.inserter.insert(rows, prepared=True)
+        self.tracker.count("derived_assignments", "created", created)
+        self.tracker.count("derived_assignments", "unchanged", len(rows) - created)
 
     def _resolve(self, records: list[AssignmentRecord]) -> dict[Key, str]:
         """Records → (entitlement pk, account pk, group pk) → kind; unknowns warned."""
@@ -125,81 +180,99 @@ class AssignmentWriter:
                     else f"{record.holder_type} holder"
                 )
                 self.tracker.warn(
-                    f"Skipped an assignment of {ref.kind} {ref.external_id} to {record.holder_type} {record.holder_id}: unknown {what}."
+                    f"Skipped an assignment of {ref.kind} {ref.external_id} to "
+                    f"{record.holder_type} {record.holder_id}: unknown {what}."
                 )
                 continue
             keys[key] = str(ref.kind)
         return keys
 
-    def _stored(self, keys: dict[Key, str]) -> dict[Key, int]:
-        """The current direct assignments among `keys`: key → pk."""
-        stored: dict[Key, int] = {}
+    def _stored(self, keys: dict[Key, str]) -> dict[Key, tuple[int, datetime]]:
+        """The current direct assignments among `keys`: key → (pk, first seen)."""
+        stored: dict[Key, tuple[int, datetime]] = {}
         by_account = [k for k in keys if k[1] is not None]
         by_group = [k for k in keys if k[2] is not None]
-        current = Assignment.objects.current().filter(via_group__isnull=True)
+        current = Assignment.objects.current()
         if by_account:
             rows = current.filter(
                 entitlement_id__in={k[0] for k in by_account},
                 account_id__in={k[1] for k in by_account},
-            ).values_list("pk", "entitlement_id", "account_id")
-            stored.update({(e, a, None): pk for pk, e, a in rows})
+            ).values_list(
+                "pk", "entitlement_id", "account_id", "via_group_id", "first_seen"
+            )
+            # via_group is filtered here, not in SQL: "IS NULL" lures SQLite to a bad index.
+            stored.update(
+                {(e, a, None): (pk, f) for pk, e, a, via, f in rows if via is None}
+            )
         if by_group:
             rows = current.filter(
                 entitlement_id__in={k[0] for k in by_group},
                 holder_group_id__in={k[2] for k in by_group},
-            ).values_list("pk", "entitlement_id", "holder_group_id")
-            stored.update({(e, None, g): pk for pk, e, g in rows})
+            ).values_list("pk", "entitlement_id", "holder_group_id", "first_seen")
+            stored.update({(e, None, g): (pk, f) for pk, e, g, f in rows})
         return stored
 
 
-# -- derived assignments -------------------------------------------------------------------
+# -- derived assignments at the sweep ---------------------------------------------------------
 
 
-def end_stale_derived(application: Application, stamp: datetime) -> int:
-    """End derived assignments whose group holding or membership no longer holds."""
-    holding = Assignment.objects.current().filter(
-        holder_group=OuterRef("via_group"), entitlement=OuterRef("entitlement")
-    )
-    membership = Assignment.objects.current().filter(
-        entitlement=OuterRef("via_group"),
-        account=OuterRef("account"),
-        via_group__isnull=True,
-    )
-    return (
-        Assignment.objects.current()
-        .derived()
-        .filter(application=application)
-        .exclude(Exists(holding) & Exists(membership))
-        .update(ended_at=stamp)
-    )
+def end_stale_derived(
+    application: Application, since: datetime | None, stamp: datetime
+) -> int:
+    """End derived assignments whose membership or group holding ended since `since`.
 
-
-def add_missing_derived(application: Application, stamp: datetime) -> int:
-    """Insert a derived assignment for each member of each group holding; returns rows.
-
-    One INSERT … SELECT: group holdings joined to the group's current members, minus
-    the derived assignments that already hold. Portable across SQLite and PostgreSQL.
+    Driven by the ended rows (a partial index on `ended_at`), so it costs what
+    changed, not the size of the catalog. Returns how many ended.
     """
+    table = connection.ops.quote_name(Assignment._meta.db_table)
+    sql = f"""
+        UPDATE {table} SET ended_at = %s WHERE id IN (
+            SELECT d.id FROM {table} e JOIN {table} d
+              ON d.account_id = e.account_id AND d.via_group_id = e.entitlement_id
+            WHERE e.application_id = %s AND e.ended_at >= %s AND e.ended_at IS NOT NULL
+              AND e.account_id IS NOT NULL AND e.via_group_id IS NULL
+              AND d.via_group_id IS NOT NULL AND d.ended_at IS NULL
+            UNION
+            SELECT d.id FROM {table} e JOIN {table} d
+              ON d.entitlement_id = e.entitlement_id AND d.via_group_id = e.holder_group_id
+            WHERE e.application_id = %s AND e.ended_at >= %s AND e.ended_at IS NOT NULL
+              AND e.holder_group_id IS NOT NULL
+              AND d.via_group_id IS NOT NULL AND d.ended_at IS NULL
+        ) AND NOT (
+            EXISTS (SELECT 1 FROM {table} h WHERE h.holder_group_id = {table}.via_group_id
+                    AND h.entitlement_id = {table}.entitlement_id AND h.ended_at IS NULL)
+            AND EXISTS (SELECT 1 FROM {table} m WHERE m.entitlement_id = {table}.via_group_id
+                    AND m.account_id = {table}.account_id AND m.via_group_id IS NULL
+                    AND m.ended_at IS NULL)
+        )
+    """  # noqa: S608 - the table name is ours, every value is a parameter
+    start = adapt_datetime(since or BEGINNING)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [adapt_datetime(stamp), application.pk, start, application.pk, start]
+        )
+        return max(cursor.rowcount, 0)
+
+
+def derive_for_holdings(
+    application: Application, holdings: list[tuple[int, int]], stamp: datetime
+) -> int:
+    """Derived assignments for every current member of each (group, entitlement) holding."""
     table = connection.ops.quote_name(Assignment._meta.db_table)
     sql = f"""
         INSERT INTO {table} (application_id, entitlement_id, account_id, holder_group_id,
                              via_group_id, origin, first_seen, last_seen, ended_at)
-        SELECT h.application_id, h.entitlement_id, m.account_id, NULL,
-               h.holder_group_id, %s, %s, %s, NULL
-        FROM {table} h
-        JOIN {table} m ON m.entitlement_id = h.holder_group_id
-        WHERE h.application_id = %s AND h.holder_group_id IS NOT NULL
-          AND h.ended_at IS NULL
-          AND m.account_id IS NOT NULL AND m.via_group_id IS NULL AND m.ended_at IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM {table} d
-              WHERE d.account_id = m.account_id AND d.entitlement_id = h.entitlement_id
-                AND d.via_group_id = h.holder_group_id AND d.via_group_id IS NOT NULL
-                AND d.ended_at IS NULL)
+        SELECT m.application_id, %s, m.account_id, NULL, m.entitlement_id, %s, %s, %s, NULL
+        FROM {table} m
+        WHERE m.entitlement_id = %s AND m.application_id = %s AND m.ended_at IS NULL
+          AND m.account_id IS NOT NULL AND m.via_group_id IS NULL
+        ON CONFLICT DO NOTHING
     """  # noqa: S608 - the table name is ours, every value is a parameter
+    when, origin, created = adapt_datetime(stamp), AssignmentOrigin.RECONCILED.value, 0
     with connection.cursor() as cursor:
-        when = connection.ops.adapt_datetimefield_value(stamp)
-        cursor.execute(
-            sql, [AssignmentOrigin.RECONCILED.value, when, when, application.pk]
-        )
-        return max(cursor.rowcount, 0)
+        for group, entitlement in holdings:
+            cursor.execute(
+                sql, [entitlement, origin, when, when, group, application.pk]
+            )
+            created += max(cursor.rowcount, 0)
+    return created

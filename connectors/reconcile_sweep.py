@@ -17,8 +17,8 @@ from django.db.models import Count, Q, Subquery
 from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, Resource
 from connectors.reconcile_assignments import (
-    add_missing_derived,
     count_key,
+    derive_for_holdings,
     end_stale_derived,
 )
 from connectors.reconcile_stream import batched
@@ -50,7 +50,9 @@ class SweepPlan:
 def _unseen(rows: models.QuerySet, seen: IdSet, *fields: str) -> list:
     """Rows of `rows` whose pk is not in `seen`, streamed; (pk, *fields) or pk."""
     result = []
-    values = rows.values_list("pk", *fields) if fields else rows.values_list("pk", flat=True)
+    values = (
+        rows.values_list("pk", *fields) if fields else rows.values_list("pk", flat=True)
+    )
     for row in values.iterator(chunk_size=5000):
         pk = row[0] if fields else row
         if pk not in seen:
@@ -98,9 +100,20 @@ def plan_sweep(
 
 @transaction.atomic
 def apply_sweep(
-    application: Application, plan: SweepPlan, stamp: datetime, tracker: RunTracker
+    application: Application,
+    plan: SweepPlan,
+    stamp: datetime,
+    tracker: RunTracker,
+    *,
+    derived_since: datetime | None,
+    derive: list[tuple[int, int]],
 ) -> None:
-    """Mark removed, end assignments, align derived ones; one transaction."""
+    """Mark removed, end assignments, align derived ones; one transaction.
+
+    `derived_since`: the start of the last successful run — memberships and holdings
+    ended after it have their derived assignments re-checked. `derive`: new
+    (group, entitlement) holdings whose members did not stream in this run.
+    """
     for chunk in batched(plan.accounts, CHUNK):
         Account.objects.filter(pk__in=chunk, removed_at__isnull=True).update(
             removed_at=stamp
@@ -121,10 +134,14 @@ def apply_sweep(
         tracker.count(count_key(kind), "removed")
     end_orphaned(application, stamp, tracker)
     tracker.count(
-        "derived_assignments", "removed", end_stale_derived(application, stamp)
+        "derived_assignments",
+        "removed",
+        end_stale_derived(application, derived_since, stamp),
     )
     tracker.count(
-        "derived_assignments", "created", add_missing_derived(application, stamp)
+        "derived_assignments",
+        "created",
+        derive_for_holdings(application, derive, stamp),
     )
 
 
@@ -170,6 +187,7 @@ def touch_last_seen(
     covered.filter(last_seen__lt=stamp).update(last_seen=stamp)
     Assignment.objects.current().filter(
         application=application,
+        via_group__isnull=True,  # derived rows: their last_seen is their first_seen
         last_seen__lt=stamp,
         entitlement_id__in=Subquery(
             covered.exclude(kind=EntitlementKind.ORG_ROLE).values("pk")

@@ -339,7 +339,7 @@ def test_active_slice_matches_a_plain_filter() -> None:
 
     from connectors.simulator.jira_groups import active_slice
 
-    rng = random.Random(4)
+    rng = random.Random(4)  # noqa: S311 - test data, not crypto
     members = sorted(rng.sample(range(1, 20_000), 6000))
     inactive = set(rng.sample(members, 300)) | {999_999}
     active = [s for s in members if s not in inactive]

@@ -78,10 +78,10 @@ def user_resource(state: State, user: User, base: str) -> dict[str, Any]:
     if user.organization:
         enterprise["organization"] = user.organization
     if profile.manager_id:
+        # Returned as stored: {value: SCIM id, displayName}.
         enterprise["manager"] = {
             "value": profile.manager_id,
             "displayName": profile.manager_display or "",
-            "$ref": f"{base}/Users/{profile.manager_id}",
         }
     resource: dict[str, Any] = {
         "schemas": [CORE_USER, ENTERPRISE, ATLASSIAN],

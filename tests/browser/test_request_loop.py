@@ -124,3 +124,30 @@ def test_pages_work_on_a_phone_sized_screen(demo_org, new_page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the catalog scrolls sideways on a phone"
     screenshot(page, "catalog-phone")
+
+
+UNLABELLED_CONTROLS = """
+() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter((el) => {
+    const named = el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    const text = el.tagName === 'BUTTON' && el.textContent.trim();
+    return !named && !text;
+  })
+  .map((el) => el.outerHTML.slice(0, 120))
+"""
+
+
+def test_pages_are_usable_with_the_keyboard_and_labelled(demo_org, new_page):
+    page = new_page()
+    sign_in(page, ALICE, PASSWORD)
+
+    page.keyboard.press("Tab")
+    assert (
+        page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+    )
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    for path in ("/", "/catalog/", "/cart/", "/requests/", "/access/", "/approvals/"):
+        page.goto(path)
+        assert page.evaluate(UNLABELLED_CONTROLS) == [], path
+        assert page.locator("h1").count() == 1, path

@@ -156,3 +156,12 @@ def test_error_pages_are_friendly(signed_in, requester):
 
     assert response.status_code == 404
     assert "We can't find that page" in response.content.decode()
+
+
+def test_server_error_page_needs_no_context(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()

@@ -225,7 +225,8 @@ class Simulator:
             if route is not None and route.template.endswith("/events")
             else None
         )
-        decision = self.gate.decide(family, bucket)
+        with self.lock:  # one random stream and one set of buckets for all threads
+            decision = self.gate.decide(family, bucket)
         if decision.delay > 0:
             self._knobs.sleep(decision.delay)
         if decision.limited:

@@ -45,7 +45,12 @@ if TYPE_CHECKING:
     from connectors.models import Application, Entitlement
 
 logger = logging.getLogger(__name__)
-HOLDING_STATES = (GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING, GrantState.FAILED)
+HOLDING_STATES = (
+    GrantState.PENDING,
+    GrantState.ACTIVE,
+    GrantState.REVOKING,
+    GrantState.FAILED,
+)
 
 
 @dataclass
@@ -59,7 +64,9 @@ class BirthrightResult:
 def rules_for(application: Application) -> list[BirthrightRule]:
     """The Application's enabled rules with their entitlements."""
     return list(
-        BirthrightRule.objects.enabled().filter(application=application).prefetch_related("entitlements")
+        BirthrightRule.objects.enabled()
+        .filter(application=application)
+        .prefetch_related("entitlements")
     )
 
 
@@ -107,10 +114,15 @@ def apply_birthright(
     rules = rules_for(application) if rules is None else rules
     result = BirthrightResult()
     with transaction.atomic():
-        person = User.objects.select_for_update().get(pk=identity.pk if isinstance(identity, User) else identity)
+        person = User.objects.select_for_update().get(
+            pk=identity.pk if isinstance(identity, User) else identity
+        )
         if not person.is_active:
             return result  # leavers are handled by deactivate_identity
-        current = {attribute: getattr(person, attribute) for attribute in BirthrightAttribute.values}
+        current = {
+            attribute: getattr(person, attribute)
+            for attribute in BirthrightAttribute.values
+        }
         wanted = _given(rules, current)
         if previous:
             before = _given(rules, {**current, **previous})
@@ -123,7 +135,23 @@ def apply_birthright(
     return result
 
 
-def _given(rules: list[BirthrightRule], values: dict[str, Any]) -> dict[int, tuple[Entitlement, list[str]]]:
+def apply_rule(rule: BirthrightRule, *, by: User | None = None) -> int:
+    """Give a rule's entitlements to the active identities it matches now; how many got some.
+
+    For a rule added after people joined: reconciliation applies rules only on change.
+    """
+    lookup = {f"{rule.attribute}__iexact": rule.value.strip()}
+    people = User.objects.filter(is_active=True, **lookup).values_list("pk", flat=True)
+    rules = rules_for(rule.application)
+    return sum(
+        bool(apply_birthright(pk, rule.application, rules=rules, by=by).granted)
+        for pk in people
+    )
+
+
+def _given(
+    rules: list[BirthrightRule], values: dict[str, Any]
+) -> dict[int, tuple[Entitlement, list[str]]]:
     """Entitlement id → (entitlement, names of the rules giving it) for these values."""
     given: dict[int, tuple[Entitlement, list[str]]] = {}
     for rule in rules:
@@ -135,12 +163,18 @@ def _given(rules: list[BirthrightRule], values: dict[str, Any]) -> dict[int, tup
     return given
 
 
-def _grant(person: User, entitlement: Entitlement, rule_names: list[str], by: User | None) -> bool:
-    held = Grant.objects.filter(beneficiary=person, entitlement=entitlement, state__in=HOLDING_STATES)
+def _grant(
+    person: User, entitlement: Entitlement, rule_names: list[str], by: User | None
+) -> bool:
+    held = Grant.objects.filter(
+        beneficiary=person, entitlement=entitlement, state__in=HOLDING_STATES
+    )
     if held.exists():
         return False
     account = account_of(person, entitlement.application)
-    grant = Grant.objects.create(beneficiary=person, entitlement=entitlement, account=account)
+    grant = Grant.objects.create(
+        beneficiary=person, entitlement=entitlement, account=account
+    )
     reason = f"Birthright access ({', '.join(rule_names)})"
     audit.record(
         "grant.birthright",
@@ -163,14 +197,23 @@ def _grant(person: User, entitlement: Entitlement, rule_names: list[str], by: Us
 
 
 def _remove(
-    person: User, given: tuple[Entitlement, list[str]], previous: dict[str, Any], current: dict[str, Any], by: User | None
+    person: User,
+    given: tuple[Entitlement, list[str]],
+    previous: dict[str, Any],
+    current: dict[str, Any],
+    by: User | None,
 ) -> bool:
     entitlement, rule_names = given
     birthright = Grant.objects.filter(
-        beneficiary=person, entitlement=entitlement, request__isnull=True,
+        beneficiary=person,
+        entitlement=entitlement,
+        request__isnull=True,
         state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
     ).values_list("pk", flat=True)
-    moves = ", ".join(f"{name} {previous[name] or '—'} → {current.get(name) or '—'}" for name in previous)
+    moves = ", ".join(
+        f"{name} {previous[name] or '—'} → {current.get(name) or '—'}"
+        for name in previous
+    )
     removed = False
     for grant_id in birthright:
         grant = lock_grant(grant_id)
@@ -187,7 +230,7 @@ def _remove(
 
 def connect_signals() -> None:
     """Listen to reconciliation's identity changes (called from AppConfig.ready)."""
-    from connectors import signals  # noqa: PLC0415 - the catalog's signals module
+    from connectors import signals
 
     changed = getattr(signals, "identities_changed", None)
     if changed is not None:

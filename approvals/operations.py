@@ -78,7 +78,12 @@ class OperationForm(forms.Form):
     """
 
     def __init__(
-        self, data: Any = None, files: Any = None, *, application: Application, **kwargs: Any
+        self,
+        data: Any = None,
+        files: Any = None,
+        *,
+        application: Application,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data, files, **kwargs)
         self.application = application
@@ -153,12 +158,17 @@ def get_operation(name: str, *, include_internal: bool = False) -> Operation:
 # --- asking for an operation ------------------------------------------------------------
 
 
-def default_application(application: Application | int | None = None) -> Application:
+def default_application(
+    application: Application | int | str | None = None,
+) -> Application:
     """The Application to act on: the one given, else the only enabled one."""
     if isinstance(application, Application):
         return application
     if application is not None:
-        found = Application.objects.filter(pk=application).first()
+        if not str(application).isdigit():
+            message = f"{application!r} is not an application id."
+            raise InvalidRequest(message, {"application": [message]})
+        found = Application.objects.filter(pk=int(application)).first()
         if found is None:
             message = f"There is no application #{application}."
             raise InvalidRequest(message, {"application": [message]})
@@ -318,7 +328,9 @@ def follow_task(
         status = context.connector.get_task(task_id)
         if status.finished:
             if not status.successful:
-                raise PermanentError(f"Confluence reports that the {what} failed (task {task_id}).")
+                raise PermanentError(
+                    f"Confluence reports that the {what} failed (task {task_id})."
+                )
             return status
         if time.monotonic() >= deadline:
             break
@@ -326,7 +338,9 @@ def follow_task(
     started = _parse_time(context.progress.get("started_at"))
     limit = timedelta(seconds=settings.OPERATION_TASK_TIMEOUT_SECONDS)
     if started is not None and timezone.now() - started > limit:
-        raise PermanentError(f"The {what} (task {task_id}) did not finish within {limit}.")
+        raise PermanentError(
+            f"The {what} (task {task_id}) did not finish within {limit}."
+        )
     context.save_progress(percent=status.percent)
     raise WaitForOtherJob(
         f"Waiting for Confluence: {what} {status.percent}% done",
@@ -374,11 +388,14 @@ def absolute_link(application: Application, link: str | None) -> str | None:
 
 def load_operations() -> None:
     """Import the operations_* modules so their operations are registered."""
-    from approvals import (  # noqa: F401, PLC0415 - they import this module
+    from approvals import (  # noqa: F401 - they import this module
         operations_accounts,
+        operations_attachments,
         operations_confluence,
         operations_groups,
-        operations_jira,
+        operations_issues,
+        operations_projects,
+        operations_restrictions,
         ticket_trail,
     )
 

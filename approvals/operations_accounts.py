@@ -69,9 +69,13 @@ class CreateAccountForm(OperationForm):
     def clean_identity(self) -> User:
         identity = self.cleaned_data["identity"]
         if not identity.is_active:
-            raise ValidationError(f"{identity.label} is deactivated: no account is created for a leaver.")
+            raise ValidationError(
+                f"{identity.label} is deactivated: no account is created for a leaver."
+            )
         if not identity.email:
-            raise ValidationError(f"{identity.label} has no email address, which Atlassian needs.")
+            raise ValidationError(
+                f"{identity.label} has no email address, which Atlassian needs."
+            )
         return identity
 
     def links(self) -> dict[str, Any]:
@@ -129,7 +133,8 @@ def writable_mappings(application: Any) -> dict[str, str]:
     return {
         row.portal_attribute: row.atlassian_attribute
         for row in rows
-        if row.atlassian_attribute in WRITABLE and row.portal_attribute in IDENTITY_FIELDS
+        if row.atlassian_attribute in WRITABLE
+        and row.portal_attribute in IDENTITY_FIELDS
     }
 
 
@@ -165,7 +170,10 @@ def update_account(context: OperationContext) -> Outcome:
     if before == changes:
         updated, already = current, True
     else:
-        updated, already = context.connector.update_account(account.account_id, changes), False
+        updated, already = (
+            context.connector.update_account(account.account_id, changes),
+            False,
+        )
     _copy_record(account, updated)
     context.record(
         target_type="connectors.Account",
@@ -176,7 +184,10 @@ def update_account(context: OperationContext) -> Outcome:
         message=f"Attributes written to Atlassian: {', '.join(sorted(changes))}",
     )
     verb = "already had" if already else "updated with"
-    return Outcome(f"{account} {verb} {', '.join(sorted(changes))}", {"already_done": already, "changes": changes})
+    return Outcome(
+        f"{account} {verb} {', '.join(sorted(changes))}",
+        {"already_done": already, "changes": changes},
+    )
 
 
 def _attributes(record: AccountRecord, changes: dict[str, str]) -> dict[str, str]:
@@ -207,15 +218,22 @@ def _status_change(verb: str, status: AccountStatus, call: str) -> Any:
             message=f"Account {account.account_id} {verb}",
         )
         state = f"was already {verb}" if result.already_done else verb
-        return Outcome(f"Account {account} {state}", {"already_done": result.already_done, "account_id": account.account_id})
+        return Outcome(
+            f"Account {account} {state}",
+            {"already_done": result.already_done, "account_id": account.account_id},
+        )
 
     return run
 
 
 def _account(context: OperationContext) -> Account:
-    account = context.job.account or Account.objects.filter(
-        application=context.application, account_id=context.arguments.get("account_id", "")
-    ).first()
+    account = (
+        context.job.account
+        or Account.objects.filter(
+            application=context.application,
+            account_id=context.arguments.get("account_id", ""),
+        ).first()
+    )
     if account is None:
         raise Invalid("The operation names no Atlassian account the portal knows.")
     return account
@@ -226,33 +244,62 @@ def _who(arguments: dict[str, Any]) -> str:
     return identity.label if identity else f"identity #{arguments.get('identity')}"
 
 
-register(Operation(
-    "accounts.create", "accounts", "Create the Atlassian account", CreateAccountForm, create_account,
-    lambda a: f"Create the Atlassian account of {_who(a)}",
-    notes="Links the existing account with the same email, else creates it through SCIM; "
-    "a new account joins the Application's default product groups.",
-))
-register(Operation(
-    "accounts.update", "accounts", "Update the account from the identity", UpdateAccountForm, update_account,
-    lambda a: f"Write {', '.join(sorted(a.get('changes', {})))} of {_who(a)} to Atlassian",
-    notes="Writes the identity's values of the chosen attributes, limited to those the attribute "
-    "mapping lets flow portal → Atlassian. Empty values are not written.",
-))
-register(Operation(
-    "accounts.disable", "accounts", "Disable the account", IdentityForm,
-    _status_change("disabled", AccountStatus.SUSPENDED, "disable_account"),
-    lambda a: f"Disable the Atlassian account of {_who(a)}",
-    notes="Suspends access (SCIM active=false, or the Organizations API); reversible.",
-))
-register(Operation(
-    "accounts.enable", "accounts", "Enable the account", IdentityForm,
-    _status_change("enabled", AccountStatus.ACTIVE, "enable_account"),
-    lambda a: f"Enable the Atlassian account of {_who(a)}",
-))
-register(Operation(
-    "accounts.delete", "accounts", "Delete the account", IdentityForm,
-    _status_change("deleted", AccountStatus.CLOSED, "delete_account"),
-    lambda a: f"Delete the Atlassian account of {_who(a)}",
-    notes="Removes the account from the organization's directory (SCIM users are deleted "
-    "through SCIM). Not reversible from the portal.",
-))
+register(
+    Operation(
+        "accounts.create",
+        "accounts",
+        "Create the Atlassian account",
+        CreateAccountForm,
+        create_account,
+        lambda a: f"Create the Atlassian account of {_who(a)}",
+        notes="Links the existing account with the same email, else creates it through SCIM; "
+        "a new account joins the Application's default product groups.",
+    )
+)
+register(
+    Operation(
+        "accounts.update",
+        "accounts",
+        "Update the account from the identity",
+        UpdateAccountForm,
+        update_account,
+        lambda a: (
+            f"Write {', '.join(sorted(a.get('changes', {})))} of {_who(a)} to Atlassian"
+        ),
+        notes="Writes the identity's values of the chosen attributes, limited to those the attribute "
+        "mapping lets flow portal → Atlassian. Empty values are not written.",
+    )
+)
+register(
+    Operation(
+        "accounts.disable",
+        "accounts",
+        "Disable the account",
+        IdentityForm,
+        _status_change("disabled", AccountStatus.SUSPENDED, "disable_account"),
+        lambda a: f"Disable the Atlassian account of {_who(a)}",
+        notes="Suspends access (SCIM active=false, or the Organizations API); reversible.",
+    )
+)
+register(
+    Operation(
+        "accounts.enable",
+        "accounts",
+        "Enable the account",
+        IdentityForm,
+        _status_change("enabled", AccountStatus.ACTIVE, "enable_account"),
+        lambda a: f"Enable the Atlassian account of {_who(a)}",
+    )
+)
+register(
+    Operation(
+        "accounts.delete",
+        "accounts",
+        "Delete the account",
+        IdentityForm,
+        _status_change("deleted", AccountStatus.CLOSED, "delete_account"),
+        lambda a: f"Delete the Atlassian account of {_who(a)}",
+        notes="Removes the account from the organization's directory (SCIM users are deleted "
+        "through SCIM). Not reversible from the portal.",
+    )
+)

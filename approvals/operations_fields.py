@@ -50,7 +50,9 @@ class CatalogField(forms.CharField):
 class IdentityField(forms.CharField):
     """A portal identity, by id, username or email."""
 
-    default_error_messages = {"unknown": "No identity with the id, username or email {value}."}
+    default_error_messages = {
+        "unknown": "No identity with the id, username or email {value}."
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "The person: identity id, username or email.")
@@ -68,7 +70,9 @@ class IdentityField(forms.CharField):
             else people.filter(username=text).first() or people.with_email(text).first()
         )
         if found is None:
-            raise ValidationError(self.error_messages["unknown"].format(value=text), "unknown")
+            raise ValidationError(
+                self.error_messages["unknown"].format(value=text), "unknown"
+            )
         return found
 
 
@@ -103,7 +107,10 @@ class GroupField(CatalogField):
 class ResourceField(CatalogField):
     """A Jira project or Confluence space of the catalog, by key."""
 
-    labels = {ResourceKind.PROJECT: "Jira project", ResourceKind.SPACE: "Confluence space"}
+    labels = {
+        ResourceKind.PROJECT: "Jira project",
+        ResourceKind.SPACE: "Confluence space",
+    }
 
     def __init__(self, kind: ResourceKind, **kwargs: Any) -> None:
         self.kind = kind
@@ -116,9 +123,14 @@ class ResourceField(CatalogField):
         if not text:
             return None
         resources = Resource.objects.filter(
-            application=self.lookup_application(), kind=self.kind, removed_at__isnull=True
+            application=self.lookup_application(),
+            kind=self.kind,
+            removed_at__isnull=True,
         )
-        found = resources.filter(key=text).first() or resources.filter(key__iexact=text).first()
+        found = (
+            resources.filter(key=text).first()
+            or resources.filter(key__iexact=text).first()
+        )
         if found is None:
             raise ValidationError(
                 f"No {self.labels[self.kind]} with key {text!r} in the catalog "
@@ -133,7 +145,9 @@ class TextListField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 2, "cols": 60})
 
-    def __init__(self, *, item_validator: RegexValidator, max_items: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *, item_validator: RegexValidator, max_items: int, **kwargs: Any
+    ) -> None:
         self.item_validator = item_validator
         self.max_items = max_items
         super().__init__(**kwargs)
@@ -151,7 +165,9 @@ class TextListField(forms.CharField):
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], "required")
         if len(value) > self.max_items:
-            raise ValidationError(f"At most {self.max_items} at a time (got {len(value)}).", "max_items")
+            raise ValidationError(
+                f"At most {self.max_items} at a time (got {len(value)}).", "max_items"
+            )
         for item in value:
             self.item_validator(item)
 
@@ -159,12 +175,14 @@ class TextListField(forms.CharField):
         return  # the items are checked one by one in validate()
 
 
-def lookup(field: forms.Field, value: Any, application: Application, *, name: str) -> Any:
+def lookup(
+    field: forms.Field, value: Any, application: Application, *, name: str
+) -> Any:
     """Clean one value with an operation field (reads take ids in the URL).
 
     Raises InvalidRequest with the field's message under `name`.
     """
-    from approvals.transitions import InvalidRequest  # noqa: PLC0415 - keeps this module light
+    from approvals.transitions import InvalidRequest
 
     if isinstance(field, CatalogField):
         field.application = application
@@ -176,21 +194,33 @@ def lookup(field: forms.Field, value: Any, application: Application, *, name: st
 
 
 def content_id_field(
-    label: str, *, required: bool = True, help_text: str = "", validator: RegexValidator = CONTENT_ID
+    label: str,
+    *,
+    required: bool = True,
+    help_text: str = "",
+    validator: RegexValidator = CONTENT_ID,
 ) -> forms.CharField:
     """A Confluence page, blog post, comment (or, with ATTACHMENT_ID, attachment) id."""
     return forms.CharField(
-        label=label, required=required, max_length=23, validators=[validator], help_text=help_text
+        label=label,
+        required=required,
+        max_length=23,
+        validators=[validator],
+        help_text=help_text,
     )
 
 
 def issue_field(**kwargs: Any) -> forms.CharField:
     """A Jira issue key or id."""
     kwargs.setdefault("help_text", "The issue's key, e.g. WEB-12.")
-    return forms.CharField(label="Issue", max_length=40, validators=[ISSUE_KEY], **kwargs)
+    return forms.CharField(
+        label="Issue", max_length=40, validators=[ISSUE_KEY], **kwargs
+    )
 
 
-def body_field(label: str = "Body", *, required: bool = True, help_text: str = "") -> forms.CharField:
+def body_field(
+    label: str = "Body", *, required: bool = True, help_text: str = ""
+) -> forms.CharField:
     """Rich text: Confluence storage format (XHTML), or plain text for Jira."""
     return forms.CharField(
         label=label,

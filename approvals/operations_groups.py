@@ -19,7 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import audit
-from approvals.models import AccessRequest, Grant, GrantState, OPEN_REQUEST_STATES, Policy
+from approvals.models import (
+    OPEN_REQUEST_STATES,
+    AccessRequest,
+    Grant,
+    GrantState,
+    Policy,
+)
 from approvals.operations import Operation, OperationForm, Outcome, register
 from approvals.operations_fields import GroupField
 from connectors.base import Conflict, EntitlementKind, EntitlementRef
@@ -34,12 +40,18 @@ MEMBERS_SHOWN = 1000
 
 
 def _name_field(label: str) -> forms.CharField:
-    return forms.CharField(label=label, max_length=255, help_text="As people will see it, e.g. release-managers.")
+    return forms.CharField(
+        label=label,
+        max_length=255,
+        help_text="As people will see it, e.g. release-managers.",
+    )
 
 
 def _description_field() -> forms.CharField:
     return forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text="Needs the Organizations API (org id and key) on the Application.",
     )
 
@@ -50,8 +62,12 @@ class GroupFormMixin:
     application: Application
 
     def check_description(self, description: str) -> str:
-        if description and not (self.application.org_id and self.application.org_api_key):
-            raise ValidationError("A group description needs the Organizations API (org id and key).")
+        if description and not (
+            self.application.org_id and self.application.org_api_key
+        ):
+            raise ValidationError(
+                "A group description needs the Organizations API (org id and key)."
+            )
         return description
 
     def check_unmanaged(self, group: Entitlement) -> Entitlement:
@@ -78,7 +94,11 @@ class RenameGroupForm(GroupFormMixin, OperationForm):
 
     def clean_group(self) -> Entitlement:
         group = self.check_unmanaged(self.cleaned_data["group"])
-        held = Assignment.objects.current().filter(holder_group=group).select_related("entitlement")
+        held = (
+            Assignment.objects.current()
+            .filter(holder_group=group)
+            .select_related("entitlement")
+        )
         if held.exists():
             names = ", ".join(str(a.entitlement) for a in held[:3])
             raise ValidationError(
@@ -98,9 +118,15 @@ class RenameGroupForm(GroupFormMixin, OperationForm):
             return cleaned
         if new_name.casefold() == group.name.casefold():
             self.add_error("new_name", "The new name is the group's current name.")
-        elif Entitlement.objects.present().filter(
-            application=self.application, kind=EntitlementKind.GROUP, name__iexact=new_name
-        ).exists():
+        elif (
+            Entitlement.objects.present()
+            .filter(
+                application=self.application,
+                kind=EntitlementKind.GROUP,
+                name__iexact=new_name,
+            )
+            .exists()
+        ):
             self.add_error("new_name", f"A group named {new_name} already exists.")
         return cleaned
 
@@ -122,19 +148,32 @@ class DeleteGroupForm(GroupFormMixin, OperationForm):
 
 
 def create_group(context: OperationContext) -> Outcome:
-    name, description = context.arguments["name"], context.arguments.get("description", "")
+    name, description = (
+        context.arguments["name"],
+        context.arguments.get("description", ""),
+    )
     made = context.connector.create_group(name, description)
     group = upsert_group(context.application, made.group_id, made.name, description)
     context.record(
-        target_type="atlassian.group", target_id=made.group_id, target_label=made.name,
+        target_type="atlassian.group",
+        target_id=made.group_id,
+        target_label=made.name,
         before={} if made.created else {"group_id": made.group_id, "name": made.name},
-        after={"group_id": made.group_id, "name": made.name, "description": description},
+        after={
+            "group_id": made.group_id,
+            "name": made.name,
+            "description": description,
+        },
         message=f"Group {made.name} {'created' if made.created else 'already existed'}",
     )
     state = "created" if made.created else "already existed"
     return Outcome(
         f"Group {made.name} {state}",
-        {"group_id": made.group_id, "entitlement": group.pk, "already_done": not made.created},
+        {
+            "group_id": made.group_id,
+            "entitlement": group.pk,
+            "already_done": not made.created,
+        },
     )
 
 
@@ -156,9 +195,20 @@ def rename_group(context: OperationContext) -> Outcome:
     context.connector.delete_group(old.external_id)
     new = _move_catalog(context, old, new_id, new_name, description)
     context.record(
-        target_type="atlassian.group", target_id=new_id, target_label=new_name,
-        before={"group_id": old.external_id, "name": old.name, "description": old.description},
-        after={"group_id": new_id, "name": new_name, "description": description, "members_copied": len(members)},
+        target_type="atlassian.group",
+        target_id=new_id,
+        target_label=new_name,
+        before={
+            "group_id": old.external_id,
+            "name": old.name,
+            "description": old.description,
+        },
+        after={
+            "group_id": new_id,
+            "name": new_name,
+            "description": description,
+            "members_copied": len(members),
+        },
         message=f"Group {old.name} renamed to {new_name} (new group, {len(members)} members copied, old group deleted)",
     )
     return Outcome(
@@ -171,21 +221,39 @@ def delete_group(context: OperationContext) -> Outcome:
     group = Entitlement.objects.get(pk=context.arguments["group"])
     result = context.connector.delete_group(group.external_id)
     Entitlement.objects.filter(pk=group.pk).update(removed_at=timezone.now())
-    members = Assignment.objects.current().filter(entitlement=group, account__isnull=False).count()
+    members = (
+        Assignment.objects.current()
+        .filter(entitlement=group, account__isnull=False)
+        .count()
+    )
     context.record(
-        target_type="atlassian.group", target_id=group.external_id, target_label=group.name,
-        before={"group_id": group.external_id, "name": group.name, "description": group.description, "members": members},
+        target_type="atlassian.group",
+        target_id=group.external_id,
+        target_label=group.name,
+        before={
+            "group_id": group.external_id,
+            "name": group.name,
+            "description": group.description,
+            "members": members,
+        },
         after={"deleted": True, "already_done": result.already_done},
         message=f"Group {group.name} deleted",
     )
     state = "was already gone" if result.already_done else "deleted"
-    return Outcome(f"Group {group.name} {state}", {"group_id": group.external_id, "already_done": result.already_done})
+    return Outcome(
+        f"Group {group.name} {state}",
+        {"group_id": group.external_id, "already_done": result.already_done},
+    )
 
 
-def upsert_group(application: Application, group_id: str, name: str, description: str = "") -> Entitlement:
+def upsert_group(
+    application: Application, group_id: str, name: str, description: str = ""
+) -> Entitlement:
     """The catalog row of a group the portal made, so it is requestable at once."""
     group, created = Entitlement.objects.get_or_create(
-        application=application, kind=EntitlementKind.GROUP, external_id=group_id,
+        application=application,
+        kind=EntitlementKind.GROUP,
+        external_id=group_id,
         defaults={"name": name, "display_name": name, "description": description},
     )
     if not created and (group.removed_at or group.name != name):
@@ -195,21 +263,33 @@ def upsert_group(application: Application, group_id: str, name: str, description
 
 
 def _move_catalog(
-    context: OperationContext, old: Entitlement, new_id: str, new_name: str, description: str
+    context: OperationContext,
+    old: Entitlement,
+    new_id: str,
+    new_name: str,
+    description: str,
 ) -> Entitlement:
     """The portal's rows follow the rename: open grants, requests and the policy move."""
     with transaction.atomic():
         new = upsert_group(context.application, new_id, new_name, description)
-        Entitlement.objects.filter(pk=new.pk).update(owner=old.owner, is_requestable=old.is_requestable)
-        grants = list(Grant.objects.filter(entitlement=old).exclude(
-            state__in=[GrantState.REVOKED, GrantState.EXPIRED]
-        ).values_list("pk", flat=True))
+        Entitlement.objects.filter(pk=new.pk).update(
+            owner=old.owner, is_requestable=old.is_requestable
+        )
+        grants = list(
+            Grant.objects.filter(entitlement=old)
+            .exclude(state__in=[GrantState.REVOKED, GrantState.EXPIRED])
+            .values_list("pk", flat=True)
+        )
         Grant.objects.filter(pk__in=grants).update(entitlement=new)
-        AccessRequest.objects.filter(entitlement=old, state__in=OPEN_REQUEST_STATES).update(entitlement=new)
+        AccessRequest.objects.filter(
+            entitlement=old, state__in=OPEN_REQUEST_STATES
+        ).update(entitlement=new)
         Policy.objects.filter(entitlement=old).update(entitlement=new)
         Entitlement.objects.filter(pk=old.pk).update(removed_at=timezone.now())
         audit.record(
-            "entitlement.renamed", target=new, actor=context.job.created_by,
+            "entitlement.renamed",
+            target=new,
+            actor=context.job.created_by,
             before={"entitlement": old.pk, "name": old.name},
             after={"entitlement": new.pk, "name": new_name, "grants_moved": grants},
             message=f"Open grants, requests and the policy of {old.name} moved to {new_name}",
@@ -230,22 +310,30 @@ class MemberView:
     identity: str
 
 
-def group_members(connector: Connector, group: Entitlement) -> tuple[list[MemberView], bool]:
+def group_members(
+    connector: Connector, group: Entitlement
+) -> tuple[list[MemberView], bool]:
     """The group's members as Atlassian lists them now; True when cut at MEMBERS_SHOWN."""
-    ids = list(islice(connector.iter_group_member_ids(group.external_id), MEMBERS_SHOWN + 1))  # type: ignore[attr-defined]
+    ids = list(
+        islice(connector.iter_group_member_ids(group.external_id), MEMBERS_SHOWN + 1)
+    )  # type: ignore[attr-defined]
     known = {
         a.account_id: a
-        for a in Account.objects.filter(application=group.application_id, account_id__in=ids).select_related("identity")
+        for a in Account.objects.filter(
+            application=group.application_id, account_id__in=ids
+        ).select_related("identity")
     }
     members = []
     for account_id in ids[:MEMBERS_SHOWN]:
         account = known.get(account_id)
-        members.append(MemberView(
-            account_id=account_id,
-            display_name=account.display_name if account else "",
-            email=account.email if account else "",
-            identity=account.identity.label if account and account.identity else "",
-        ))
+        members.append(
+            MemberView(
+                account_id=account_id,
+                display_name=account.display_name if account else "",
+                email=account.email if account else "",
+                identity=account.identity.label if account and account.identity else "",
+            )
+        )
     return members, len(ids) > MEMBERS_SHOWN
 
 
@@ -254,21 +342,39 @@ def _group_name(arguments: dict[str, Any]) -> str:
     return group.name if group else f"group #{arguments.get('group')}"
 
 
-register(Operation(
-    "groups.create", "groups", "Create a group", CreateGroupForm, create_group,
-    lambda a: f"Create the group {a.get('name')}",
-    notes="Creating a group that exists finds it (idempotent).",
-))
-register(Operation(
-    "groups.rename", "groups", "Rename a group / change its description", RenameGroupForm, rename_group,
-    lambda a: f"Rename the group {_group_name(a)} to {a.get('new_name')}",
-    notes="Atlassian has no rename API: the portal creates the group under the new name (with "
-    "the old description unless you give one), copies the members, deletes the old group and "
-    "moves its open grants, requests and policy. Refused for IdP-managed groups and for groups "
-    "that themselves hold project roles or space permissions.",
-))
-register(Operation(
-    "groups.delete", "groups", "Delete a group", DeleteGroupForm, delete_group,
-    lambda a: f"Delete the group {_group_name(a)}",
-    notes="Refused for groups an identity provider manages. Deleting a deleted group succeeds.",
-))
+register(
+    Operation(
+        "groups.create",
+        "groups",
+        "Create a group",
+        CreateGroupForm,
+        create_group,
+        lambda a: f"Create the group {a.get('name')}",
+        notes="Creating a group that exists finds it (idempotent).",
+    )
+)
+register(
+    Operation(
+        "groups.rename",
+        "groups",
+        "Rename a group / change its description",
+        RenameGroupForm,
+        rename_group,
+        lambda a: f"Rename the group {_group_name(a)} to {a.get('new_name')}",
+        notes="Atlassian has no rename API: the portal creates the group under the new name (with "
+        "the old description unless you give one), copies the members, deletes the old group and "
+        "moves its open grants, requests and policy. Refused for IdP-managed groups and for groups "
+        "that themselves hold project roles or space permissions.",
+    )
+)
+register(
+    Operation(
+        "groups.delete",
+        "groups",
+        "Delete a group",
+        DeleteGroupForm,
+        delete_group,
+        lambda a: f"Delete the group {_group_name(a)}",
+        notes="Refused for groups an identity provider manages. Deleting a deleted group succeeds.",
+    )
+)

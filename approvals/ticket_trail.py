@@ -26,8 +26,20 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import AccessRequest, AuditEvent, JobStatus, OperationJob, RequestState
-from approvals.operations import Operation, OperationForm, Outcome, queue_operation, register
+from approvals.models import (
+    AccessRequest,
+    AuditEvent,
+    JobStatus,
+    OperationJob,
+    RequestState,
+)
+from approvals.operations import (
+    Operation,
+    OperationForm,
+    Outcome,
+    queue_operation,
+    register,
+)
 from approvals.provisioning import WaitForOtherJob
 from connectors.base import Invalid
 
@@ -59,15 +71,26 @@ def is_enabled() -> bool:
 
 
 @receiver(post_save, sender=AuditEvent, dispatch_uid="approvals.ticket_trail")
-def on_audit_event(sender: Any, *, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
+def on_audit_event(
+    sender: Any, *, instance: AuditEvent, created: bool, **kwargs: Any
+) -> None:
     """A request changed state: queue a sync of its ticket (in the same transaction)."""
-    if not (created and is_enabled() and instance.request_id and instance.action.startswith("request.")):
+    if not (
+        created
+        and is_enabled()
+        and instance.request_id
+        and instance.action.startswith("request.")
+    ):
         return
     try:
-        with transaction.atomic():  # a savepoint: a failure here never undoes the transition
+        with (
+            transaction.atomic()
+        ):  # a savepoint: a failure here never undoes the transition
             request_trail(instance.request_id)
     except Exception:
-        logger.exception("Could not queue the ticket trail of request %s", instance.request_id)
+        logger.exception(
+            "Could not queue the ticket trail of request %s", instance.request_id
+        )
 
 
 def request_trail(request_id: int) -> OperationJob | None:
@@ -77,7 +100,9 @@ def request_trail(request_id: int) -> OperationJob | None:
     )
     if waiting.exists():
         return None  # that job renders the request as it is when it runs
-    access_request = AccessRequest.objects.select_related("entitlement__application").get(pk=request_id)
+    access_request = AccessRequest.objects.select_related(
+        "entitlement__application"
+    ).get(pk=request_id)
     return queue_operation(
         OPERATION,
         {"request": request_id},
@@ -90,34 +115,52 @@ def request_trail(request_id: int) -> OperationJob | None:
 
 def sync_ticket(context: OperationContext) -> Outcome:
     """Open the request's issue if needed, then set its description and status."""
-    access_request = AccessRequest.objects.select_related("entitlement", "beneficiary", "requester").get(
-        pk=context.arguments["request"]
-    )
+    access_request = AccessRequest.objects.select_related(
+        "entitlement", "beneficiary", "requester"
+    ).get(pk=context.arguments["request"])
     key = access_request.ticket_key
     opened = False
     if not key:
         _wait_for_other_sync(context, access_request.pk)
         key = _open(context, access_request)
         opened = True
-    context.connector.update_issue(key, summary=summary(access_request), description=description(access_request))
+    context.connector.update_issue(
+        key, summary=summary(access_request), description=description(access_request)
+    )
     status = STATUS_FOR.get(RequestState(access_request.state), "In Progress")
     try:
         moved = context.connector.transition_issue(key, status)
         note = "" if not moved.detail else f" ({moved.detail})"
-    except Invalid as error:  # the project's workflow has no such status: keep the text trail
+    except (
+        Invalid
+    ) as error:  # the project's workflow has no such status: keep the text trail
         note = f" (status left as it is: {error.message})"
     context.record(
-        target_type="atlassian.issue", target_id=key, target_label=summary(access_request),
-        after={"request": access_request.pk, "state": access_request.state, "status": status, "opened": opened},
+        target_type="atlassian.issue",
+        target_id=key,
+        target_label=summary(access_request),
+        after={
+            "request": access_request.pk,
+            "state": access_request.state,
+            "status": status,
+            "opened": opened,
+        },
         message=f"Ticket {key} synced with request #{access_request.pk}{note}",
     )
-    return Outcome(f"Ticket {key} shows request #{access_request.pk} as {status}{note}", {"key": key, "opened": opened, "status": status})
+    return Outcome(
+        f"Ticket {key} shows request #{access_request.pk} as {status}{note}",
+        {"key": key, "opened": opened, "status": status},
+    )
 
 
 def _wait_for_other_sync(context: OperationContext, request_id: int) -> None:
     running = (
         OperationJob.objects.named(OPERATION)
-        .filter(status=JobStatus.RUNNING, lease_expires_at__gte=timezone.now(), payload__arguments__request=request_id)
+        .filter(
+            status=JobStatus.RUNNING,
+            lease_expires_at__gte=timezone.now(),
+            payload__arguments__request=request_id,
+        )
         .exclude(pk=context.job.pk)
         .first()
     )
@@ -127,10 +170,14 @@ def _wait_for_other_sync(context: OperationContext, request_id: int) -> None:
 
 def _open(context: OperationContext, access_request: AccessRequest) -> str:
     made = context.connector.create_issue(
-        settings.TICKET_TRAIL_PROJECT_KEY, summary(access_request),
-        issue_type=settings.TICKET_TRAIL_ISSUE_TYPE, description=description(access_request),
+        settings.TICKET_TRAIL_PROJECT_KEY,
+        summary(access_request),
+        issue_type=settings.TICKET_TRAIL_ISSUE_TYPE,
+        description=description(access_request),
     )
-    AccessRequest.objects.filter(pk=access_request.pk, ticket_key="").update(ticket_key=made.key)
+    AccessRequest.objects.filter(pk=access_request.pk, ticket_key="").update(
+        ticket_key=made.key
+    )
     access_request.ticket_key = made.key
     return made.key
 
@@ -143,7 +190,9 @@ def summary(access_request: AccessRequest) -> str:
 
 def description(access_request: AccessRequest) -> str:
     """The issue's description: the request and its trail, as plain text."""
-    link = settings.SITE_URL.rstrip("/") + reverse("request_detail", args=[access_request.pk])
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "request_detail", args=[access_request.pk]
+    )
     lines = [
         f"Requested by {access_request.requester.label} for {access_request.beneficiary.label} "
         f"on {access_request.created_at:%Y-%m-%d %H:%M} UTC.",
@@ -154,10 +203,14 @@ def description(access_request: AccessRequest) -> str:
         "",
         "Trail:",
     ]
-    events = AuditEvent.objects.filter(request=access_request).order_by("at", "id")[:TRAIL_LINES]
+    events = AuditEvent.objects.filter(request=access_request).order_by("at", "id")[
+        :TRAIL_LINES
+    ]
     for event in events:
         note = f" — {event.message}" if event.message else ""
-        lines.append(f"{event.at:%Y-%m-%d %H:%M} UTC · {event.actor_label} · {event.action}{note}")
+        lines.append(
+            f"{event.at:%Y-%m-%d %H:%M} UTC · {event.actor_label} · {event.action}{note}"
+        )
     return "\n".join(lines)
 
 
@@ -165,7 +218,14 @@ class TicketForm(OperationForm):
     """Not offered to people: the portal queues ticket syncs itself."""
 
 
-register(Operation(
-    OPERATION, "issues", "Sync an access request's ticket", TicketForm, sync_ticket,
-    lambda a: f"Ticket trail of request #{a.get('request')}", internal=True,
-))
+register(
+    Operation(
+        OPERATION,
+        "issues",
+        "Sync an access request's ticket",
+        TicketForm,
+        sync_ticket,
+        lambda a: f"Ticket trail of request #{a.get('request')}",
+        internal=True,
+    )
+)

@@ -5,3 +5,4 @@ the web pages and the API do.
 """
 
 from approvals.admin import audit, drift, provisioning, requests  # noqa: F401  (registers)
+from approvals.admin import operations  # noqa: F401, E402  (issue 9: operations, birthright)

@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -49,8 +54,21 @@ class OperationJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = OperationJob
         fields = [
-            "id", "operation", "arguments", "status", "reason", "result", "attempts", "max_attempts",
-            "not_before", "last_error", "last_error_code", "application", "created_by", "created_at", "finished_at",
+            "id",
+            "operation",
+            "arguments",
+            "status",
+            "reason",
+            "result",
+            "attempts",
+            "max_attempts",
+            "not_before",
+            "last_error",
+            "last_error_code",
+            "application",
+            "created_by",
+            "created_at",
+            "finished_at",
         ]
         read_only_fields = fields
 
@@ -81,35 +99,56 @@ class IdOrTextField(serializers.Field):
 
 def api_field(field: forms.Field) -> serializers.Field | None:
     """The JSON field documenting and type-checking one form field (None: admin only)."""
-    common: dict[str, Any] = {"required": field.required, "help_text": str(field.help_text or "") or None}
+    common: dict[str, Any] = {
+        "required": field.required,
+        "help_text": str(field.help_text or "") or None,
+    }
     if isinstance(field, forms.FileField):
         return None
     if isinstance(field, (IdentityField, CatalogField)):
         return IdOrTextField(**common)
     if isinstance(field, TextListField):
-        return serializers.ListField(child=StrictCharField(max_length=100), max_length=field.max_items, **common)
+        return serializers.ListField(
+            child=StrictCharField(max_length=100), max_length=field.max_items, **common
+        )
     if isinstance(field, forms.BooleanField):
         return StrictBooleanField(required=False, help_text=common["help_text"])
     if isinstance(field, forms.MultipleChoiceField):
-        return serializers.ListField(child=serializers.ChoiceField(choices=list(field.choices)), **common)
+        return serializers.ListField(
+            child=serializers.ChoiceField(choices=list(field.choices)), **common
+        )
     if isinstance(field, forms.ChoiceField):
         return serializers.ChoiceField(choices=list(field.choices), **common)
     if isinstance(field, forms.IntegerField):
         return StrictIntegerField(**common)
-    return StrictCharField(max_length=field.max_length, allow_blank=not field.required, trim_whitespace=False, **common)
+    return StrictCharField(
+        max_length=field.max_length,
+        allow_blank=not field.required,
+        trim_whitespace=False,
+        **common,
+    )
 
 
 def request_serializer(operation: Operation) -> type[serializers.Serializer]:
     """The request body of an operation, built from its form."""
     fields: dict[str, Any] = {
-        "application": StrictIntegerField(required=False, help_text="The Application's id; optional when only one is enabled."),
+        "application": StrictIntegerField(
+            required=False,
+            help_text="The Application's id; optional when only one is enabled.",
+        ),
     }
     for name, field in operation.form.base_fields.items():
         made = api_field(field)
         if made is not None:
             fields[name] = made
-    title = "".join(part.title() for part in operation.name.replace("_", ".").split("."))
-    return type(f"{title}Operation", (serializers.Serializer,), {**fields, "__doc__": operation.label})
+    title = "".join(
+        part.title() for part in operation.name.replace("_", ".").split(".")
+    )
+    return type(
+        f"{title}Operation",
+        (serializers.Serializer,),
+        {**fields, "__doc__": operation.label},
+    )
 
 
 class OperationView(WorkflowErrorsMixin, APIView):
@@ -127,10 +166,14 @@ class OperationView(WorkflowErrorsMixin, APIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         application = data.pop("application", None)
-        job = request_operation(self.operation.name, data, by=request.user, application=application)
+        job = request_operation(
+            self.operation.name, data, by=request.user, application=application
+        )
         serialized = OperationJobSerializer(job, context={"request": request}).data
         location = reverse("api:ops:job-detail", args=[job.pk], request=request)
-        return Response(serialized, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+        return Response(
+            serialized, status=status.HTTP_202_ACCEPTED, headers={"Location": location}
+        )
 
 
 def operation_view(operation: Operation) -> type[OperationView]:
@@ -148,19 +191,28 @@ def operation_view(operation: Operation) -> type[OperationView]:
         request=body,
         responses={202: OperationJobSerializer, **ERRORS_WRITE},
     )
-    attributes = {"operation": operation, "serializer_class": body, "post": described(post)}
+    attributes = {
+        "operation": operation,
+        "serializer_class": body,
+        "post": described(post),
+    }
     return type(f"{body.__name__}View", (OperationView,), attributes)
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Operation jobs, newest first", tags=["ops: jobs"],
+        summary="Operation jobs, newest first",
+        tags=["ops: jobs"],
         parameters=[
             OpenApiParameter("operation", str, description="e.g. groups.create"),
             OpenApiParameter("status", str, enum=JobStatus.values),
         ],
     ),
-    retrieve=extend_schema(summary="One operation job and its result", tags=["ops: jobs"], responses={200: OperationJobSerializer, **ERRORS_READ}),
+    retrieve=extend_schema(
+        summary="One operation job and its result",
+        tags=["ops: jobs"],
+        responses={200: OperationJobSerializer, **ERRORS_READ},
+    ),
 )
 class OperationJobViewSet(PortalReadOnlyViewSet):
     """The operations queued so far, with their results (administrators)."""
@@ -184,10 +236,20 @@ def _urls() -> list:
 
     urls = [
         path("jobs/", OperationJobViewSet.as_view({"get": "list"}), name="job-list"),
-        path("jobs/<int:pk>/", OperationJobViewSet.as_view({"get": "retrieve"}), name="job-detail"),
+        path(
+            "jobs/<int:pk>/",
+            OperationJobViewSet.as_view({"get": "retrieve"}),
+            name="job-detail",
+        ),
     ]
     for operation in all_operations():
-        urls.append(path(f"{operation.path}/", operation_view(operation).as_view(), name=operation.name))
+        urls.append(
+            path(
+                f"{operation.path}/",
+                operation_view(operation).as_view(),
+                name=operation.name,
+            )
+        )
     return urls + operations_reads.urlpatterns
 
 

@@ -25,7 +25,7 @@ from approvals.api.errors import ERRORS_READ, WorkflowErrorsMixin
 from approvals.api.permissions import IsPortalAdmin
 from approvals.api.schema import PortalAutoSchema
 from approvals.operations import AREAS, all_operations, connection, default_application
-from approvals.operations_confluence import page_detail
+from approvals.operations_attachments import page_detail
 from approvals.operations_fields import (
     GroupField,
     ResourceField,
@@ -34,7 +34,7 @@ from approvals.operations_fields import (
     lookup,
 )
 from approvals.operations_groups import group_members
-from approvals.operations_jira import project_roles
+from approvals.operations_projects import project_roles
 from connectors.base import ConnectorError, NotFound, ResourceKind, TransientError
 
 if TYPE_CHECKING:
@@ -43,7 +43,11 @@ if TYPE_CHECKING:
     from connectors.models import Application
 
 PAGES_SHOWN = 500
-APPLICATION = OpenApiParameter("application", int, description="The Application's id; optional when only one is enabled.")
+APPLICATION = OpenApiParameter(
+    "application",
+    int,
+    description="The Application's id; optional when only one is enabled.",
+)
 
 
 class Unavailable(exceptions.APIException):
@@ -98,7 +102,9 @@ class AttachmentSerializer(serializers.Serializer):
 class PageDetailSerializer(serializers.Serializer):
     page = ContentSerializer()
     attachments = AttachmentSerializer(many=True)
-    restrictions = serializers.DictField(help_text="read/update → {users: [accountId], groups: [groupId]}")
+    restrictions = serializers.DictField(
+        help_text="read/update → {users: [accountId], groups: [groupId]}"
+    )
 
 
 class ReadView(WorkflowErrorsMixin, APIView):
@@ -112,7 +118,9 @@ class ReadView(WorkflowErrorsMixin, APIView):
     def application(self) -> Application:
         raw = self.request.query_params.get("application")
         if raw is not None and not raw.isdigit():
-            raise exceptions.ValidationError({"application": ["An Application id (a whole number)."]})
+            raise exceptions.ValidationError(
+                {"application": ["An Application id (a whole number)."]}
+            )
         return default_application(int(raw) if raw else None)
 
     def handle_exception(self, exc: Exception) -> Any:
@@ -121,21 +129,40 @@ class ReadView(WorkflowErrorsMixin, APIView):
         elif isinstance(exc, TransientError):
             exc = Unavailable(exc.message)
         elif isinstance(exc, ConnectorError):
-            exc = exceptions.ValidationError({"non_field_errors": [f"Atlassian refused: {exc.message}"]})
+            exc = exceptions.ValidationError(
+                {"non_field_errors": [f"Atlassian refused: {exc.message}"]}
+            )
         return super().handle_exception(exc)
 
 
 class OperationsIndex(ReadView):
-    @extend_schema(summary="Every operation with its endpoint", tags=["ops: reads"], responses={200: OperationInfoSerializer(many=True)})
+    @extend_schema(
+        summary="Every operation with its endpoint",
+        tags=["ops: reads"],
+        responses={200: OperationInfoSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
-        return Response([
-            {"name": o.name, "area": AREAS[o.area], "label": o.label, "endpoint": f"/api/v1/ops/{o.path}/", "notes": o.notes}
-            for o in all_operations()
-        ])
+        return Response(
+            [
+                {
+                    "name": o.name,
+                    "area": AREAS[o.area],
+                    "label": o.label,
+                    "endpoint": f"/api/v1/ops/{o.path}/",
+                    "notes": o.notes,
+                }
+                for o in all_operations()
+            ]
+        )
 
 
 class GroupMembers(ReadView):
-    @extend_schema(summary="A group's members, as Atlassian shows them now", tags=["ops: reads"], parameters=[APPLICATION], responses={200: MemberSerializer(many=True), **ERRORS_READ})
+    @extend_schema(
+        summary="A group's members, as Atlassian shows them now",
+        tags=["ops: reads"],
+        parameters=[APPLICATION],
+        responses={200: MemberSerializer(many=True), **ERRORS_READ},
+    )
     def get(self, request: Request, group: str) -> Response:
         application = self.application()
         found = lookup(GroupField(), group, application, name="group")
@@ -145,17 +172,29 @@ class GroupMembers(ReadView):
 
 
 class ProjectRoles(ReadView):
-    @extend_schema(summary="A Jira project's roles with their actors", tags=["ops: reads"], parameters=[APPLICATION], responses={200: RoleSerializer(many=True), **ERRORS_READ})
+    @extend_schema(
+        summary="A Jira project's roles with their actors",
+        tags=["ops: reads"],
+        parameters=[APPLICATION],
+        responses={200: RoleSerializer(many=True), **ERRORS_READ},
+    )
     def get(self, request: Request, key: str) -> Response:
         application = self.application()
-        project = lookup(ResourceField(ResourceKind.PROJECT), key, application, name="project")
+        project = lookup(
+            ResourceField(ResourceKind.PROJECT), key, application, name="project"
+        )
         with connection(application) as connector:
             roles = project_roles(connector, project)
         return Response(RoleSerializer(roles, many=True).data)
 
 
 class IssueTransitions(ReadView):
-    @extend_schema(summary="The transitions a Jira issue can take now", tags=["ops: reads"], parameters=[APPLICATION], responses={200: TransitionSerializer(many=True), **ERRORS_READ})
+    @extend_schema(
+        summary="The transitions a Jira issue can take now",
+        tags=["ops: reads"],
+        parameters=[APPLICATION],
+        responses={200: TransitionSerializer(many=True), **ERRORS_READ},
+    )
     def get(self, request: Request, issue: str) -> Response:
         application = self.application()
         key = lookup(issue_field(), issue, application, name="issue")
@@ -165,20 +204,34 @@ class IssueTransitions(ReadView):
 
 
 class SpacePages(ReadView):
-    @extend_schema(summary=f"A Confluence space's pages (the first {PAGES_SHOWN})", tags=["ops: reads"], parameters=[APPLICATION], responses={200: ContentSerializer(many=True), **ERRORS_READ})
+    @extend_schema(
+        summary=f"A Confluence space's pages (the first {PAGES_SHOWN})",
+        tags=["ops: reads"],
+        parameters=[APPLICATION],
+        responses={200: ContentSerializer(many=True), **ERRORS_READ},
+    )
     def get(self, request: Request, key: str) -> Response:
         application = self.application()
-        space = lookup(ResourceField(ResourceKind.SPACE), key, application, name="space")
+        space = lookup(
+            ResourceField(ResourceKind.SPACE), key, application, name="space"
+        )
         with connection(application) as connector:
             pages = list(islice(connector.list_pages(space.key), PAGES_SHOWN))
         return Response(ContentSerializer(pages, many=True).data)
 
 
 class PageView(ReadView):
-    @extend_schema(summary="A Confluence page with its attachments and restrictions", tags=["ops: reads"], parameters=[APPLICATION], responses={200: PageDetailSerializer, **ERRORS_READ})
+    @extend_schema(
+        summary="A Confluence page with its attachments and restrictions",
+        tags=["ops: reads"],
+        parameters=[APPLICATION],
+        responses={200: PageDetailSerializer, **ERRORS_READ},
+    )
     def get(self, request: Request, page_id: str) -> Response:
         application = self.application()
-        content_id = lookup(content_id_field("Page"), page_id, application, name="page_id")
+        content_id = lookup(
+            content_id_field("Page"), page_id, application, name="page_id"
+        )
         with connection(application) as connector:
             detail = page_detail(connector, content_id)
         return Response(PageDetailSerializer(detail).data)
@@ -188,7 +241,13 @@ urlpatterns = [
     path("", OperationsIndex.as_view(), name="index"),
     path("groups/<str:group>/members/", GroupMembers.as_view(), name="group-members"),
     path("projects/<str:key>/roles/", ProjectRoles.as_view(), name="project-roles"),
-    path("issues/<str:issue>/transitions/", IssueTransitions.as_view(), name="issue-transitions"),
+    path(
+        "issues/<str:issue>/transitions/",
+        IssueTransitions.as_view(),
+        name="issue-transitions",
+    ),
     path("spaces/<str:key>/pages/", SpacePages.as_view(), name="space-pages"),
-    re_path(r"^pages/(?P<page_id>[0-9]{1,20})/$", PageView.as_view(), name="page-detail"),
+    re_path(
+        r"^pages/(?P<page_id>[0-9]{1,20})/$", PageView.as_view(), name="page-detail"
+    ),
 ]

@@ -41,13 +41,19 @@ def catalog(application, simulator):
         )
     for project in state.projects.values():
         Resource.objects.create(
-            application=application, kind=ResourceKind.PROJECT, external_id=str(project.id),
-            key=project.key, name=project.name,
+            application=application,
+            kind=ResourceKind.PROJECT,
+            external_id=str(project.id),
+            key=project.key,
+            name=project.name,
         )
     for space in state.spaces.values():
         Resource.objects.create(
-            application=application, kind=ResourceKind.SPACE, external_id=str(space.id),
-            key=space.key, name=space.name,
+            application=application,
+            kind=ResourceKind.SPACE,
+            external_id=str(space.id),
+            key=space.key,
+            name=space.name,
         )
     return application
 
@@ -55,11 +61,16 @@ def catalog(application, simulator):
 @pytest.fixture
 def alice(make_person, application, simulator):
     """Alice, an identity whose Atlassian account the catalog knows."""
-    person = make_person("alice", email=ALICE, display_name="Alice Carter", department="Engineering")
+    person = make_person(
+        "alice", email=ALICE, display_name="Alice Carter", department="Engineering"
+    )
     user = simulator.state.user_by_email(ALICE)
     Account.objects.create(
-        application=application, account_id=user.account_id, email=ALICE,
-        display_name=user.display_name, identity=person,
+        application=application,
+        account_id=user.account_id,
+        email=ALICE,
+        display_name=user.display_name,
+        identity=person,
         scim_id=user.scim.scim_id if user.scim else "",
     )
     return person
@@ -67,7 +78,9 @@ def alice(make_person, application, simulator):
 
 def group(name):
     """The catalog row of a group."""
-    return Entitlement.objects.get(kind=EntitlementKind.GROUP, name=name, removed_at__isnull=True)
+    return Entitlement.objects.get(
+        kind=EntitlementKind.GROUP, name=name, removed_at__isnull=True
+    )
 
 
 def run(name, data, *, by, files=None):
@@ -79,7 +92,9 @@ def run(name, data, *, by, files=None):
 def settle(job, *, limit=10):
     """Run a job until it stops retrying or waiting, as if each delay had passed."""
     for _ in range(limit):
-        ProvisioningJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(not_before=timezone.now())
+        ProvisioningJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
+            not_before=timezone.now()
+        )
         job = execute_job(job.pk)
         if job.status != JobStatus.PENDING:
             return job
@@ -88,7 +103,10 @@ def settle(job, *, limit=10):
 
 def audited(job):
     """The operation's own audit event (before/after of the change in Atlassian)."""
-    return AuditEvent.objects.get(action=f"operation.{job.payload['operation']}", message__endswith=f"(operation #{job.pk})")
+    return AuditEvent.objects.get(
+        action=f"operation.{job.payload['operation']}",
+        message__endswith=f"(operation #{job.pk})",
+    )
 
 
 def failing(simulator, *, method, path_part, status, times=1, message=None):

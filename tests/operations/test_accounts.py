@@ -10,7 +10,9 @@ from connectors.models import Account, AttributeMapping, SyncDirection
 from tests.operations.conftest import ALICE, audited, run
 
 
-def test_create_account_makes_it_through_scim_with_the_default_groups(application, admin, make_person, simulator):
+def test_create_account_makes_it_through_scim_with_the_default_groups(
+    application, admin, make_person, simulator
+):
     newbie = make_person("newbie", first_name="New", last_name="Person")
 
     job = run("accounts.create", {"identity": "newbie@acme.example"}, by=admin)
@@ -23,7 +25,9 @@ def test_create_account_makes_it_through_scim_with_the_default_groups(applicatio
     assert audited(job).after["account_id"] == user.account_id
 
 
-def test_create_account_links_the_account_that_exists(application, admin, make_person, simulator):
+def test_create_account_links_the_account_that_exists(
+    application, admin, make_person, simulator
+):
     person = make_person("alice", email=ALICE)
     before = len(simulator.state.users)
 
@@ -31,7 +35,10 @@ def test_create_account_links_the_account_that_exists(application, admin, make_p
 
     assert job.status == JobStatus.SUCCEEDED
     assert len(simulator.state.users) == before
-    assert Account.objects.get(identity=person).account_id == simulator.state.user_by_email(ALICE).account_id
+    assert (
+        Account.objects.get(identity=person).account_id
+        == simulator.state.user_by_email(ALICE).account_id
+    )
 
 
 def test_no_account_is_created_for_a_leaver(application, admin, make_person):
@@ -43,12 +50,18 @@ def test_no_account_is_created_for_a_leaver(application, admin, make_person):
     assert "deactivated" in refused.value.field_errors["identity"][0]
 
 
-def test_update_writes_the_identitys_mapped_attributes(application, admin, alice, simulator):
+def test_update_writes_the_identitys_mapped_attributes(
+    application, admin, alice, simulator
+):
     alice.job_title = "Staff Engineer"
     alice.department = "Platform"
     alice.save()
 
-    job = run("accounts.update", {"identity": alice.pk, "attributes": ["jobTitle", "department"]}, by=admin)
+    job = run(
+        "accounts.update",
+        {"identity": alice.pk, "attributes": ["jobTitle", "department"]},
+        by=admin,
+    )
 
     user = simulator.state.user_by_email(ALICE)
     event = audited(job)
@@ -58,15 +71,24 @@ def test_update_writes_the_identitys_mapped_attributes(application, admin, alice
     assert event.before["department"] == "Engineering"
 
 
-def test_update_refuses_attributes_the_mapping_keeps_atlassian_to_portal(application, admin, alice):
-    AttributeMapping.objects.filter(application=application, portal_attribute="jobTitle").update(
-        direction=SyncDirection.TO_PORTAL
-    )
+def test_update_refuses_attributes_the_mapping_keeps_atlassian_to_portal(
+    application, admin, alice
+):
+    AttributeMapping.objects.filter(
+        application=application, portal_attribute="jobTitle"
+    ).update(direction=SyncDirection.TO_PORTAL)
 
     with pytest.raises(InvalidRequest) as refused:
-        run("accounts.update", {"identity": alice.pk, "attributes": ["jobTitle"]}, by=admin)
+        run(
+            "accounts.update",
+            {"identity": alice.pk, "attributes": ["jobTitle"]},
+            by=admin,
+        )
 
-    assert "does not flow portal → Atlassian" in refused.value.field_errors["attributes"][0]
+    assert (
+        "does not flow portal → Atlassian"
+        in refused.value.field_errors["attributes"][0]
+    )
 
 
 def test_update_without_an_account_says_so(application, admin, make_person):
@@ -84,7 +106,10 @@ def test_disable_then_enable(application, admin, alice, simulator):
 
     enabled = run("accounts.enable", {"identity": alice.pk}, by=admin)
 
-    assert (disabled.status, enabled.status) == (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED)
+    assert (disabled.status, enabled.status) == (
+        JobStatus.SUCCEEDED,
+        JobStatus.SUCCEEDED,
+    )
     assert suspended is True
     assert simulator.state.user_by_email(ALICE).suspended is False
     assert audited(disabled).after["status"] == "suspended"
@@ -100,7 +125,9 @@ def test_disabling_twice_is_already_done(application, admin, alice):
     assert again.result["already_done"] is True
 
 
-def test_delete_removes_the_account_from_the_organization(application, admin, alice, simulator):
+def test_delete_removes_the_account_from_the_organization(
+    application, admin, alice, simulator
+):
     job = run("accounts.delete", {"identity": alice.pk}, by=admin)
 
     user = simulator.state.user_by_email(ALICE)

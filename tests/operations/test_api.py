@@ -25,14 +25,32 @@ def api(admin):
 @pytest.fixture
 def content(catalog, admin, alice):
     """A page with a comment and an attachment, a blog post and an issue to act on."""
-    page = run("pages.create", {"space": "ENG", "title": "Runbook", "body": "<p>x</p>"}, by=admin).result["page_id"]
-    attachment = {"page_id": page, "filename": "a.txt", "content_base64": base64.b64encode(b"a").decode()}
+    page = run(
+        "pages.create",
+        {"space": "ENG", "title": "Runbook", "body": "<p>x</p>"},
+        by=admin,
+    ).result["page_id"]
+    attachment = {
+        "page_id": page,
+        "filename": "a.txt",
+        "content_base64": base64.b64encode(b"a").decode(),
+    }
     return {
         "page": page,
-        "post": run("blogposts.create", {"space": "ENG", "title": "News", "body": "<p>x</p>"}, by=admin).result["blog_post_id"],
-        "comment": run("comments.create", {"page_id": page, "body": "<p>c</p>"}, by=admin).result["comment_id"],
-        "attachment": run("attachments.upload", attachment, by=admin).result["attachment_id"],
-        "issue": run("issues.create", {"project": "WEB", "summary": "x"}, by=admin).result["key"],
+        "post": run(
+            "blogposts.create",
+            {"space": "ENG", "title": "News", "body": "<p>x</p>"},
+            by=admin,
+        ).result["blog_post_id"],
+        "comment": run(
+            "comments.create", {"page_id": page, "body": "<p>c</p>"}, by=admin
+        ).result["comment_id"],
+        "attachment": run("attachments.upload", attachment, by=admin).result[
+            "attachment_id"
+        ],
+        "issue": run(
+            "issues.create", {"project": "WEB", "summary": "x"}, by=admin
+        ).result["key"],
         "alice": alice.pk,
     }
 
@@ -48,14 +66,28 @@ def body_for(name, c):
         "groups.create": {"name": "release-managers", "description": "Ship it"},
         "groups.rename": {"group": "design", "new_name": "designers"},
         "groups.delete": {"group": "contractors"},
-        "projects.create": {"key": "NEWP", "name": "New", "project_type": "business", "lead": c["alice"]},
+        "projects.create": {
+            "key": "NEWP",
+            "name": "New",
+            "project_type": "business",
+            "lead": c["alice"],
+        },
         "projects.update": {"project": "WEB", "description": "The web site"},
         "projects.delete": {"project": "WEB"},
-        "issues.create": {"project": "WEB", "summary": "From the API", "issue_type": "Bug"},
+        "issues.create": {
+            "project": "WEB",
+            "summary": "From the API",
+            "issue_type": "Bug",
+        },
         "issues.update": {"issue": c["issue"], "description": "More"},
         "issues.delete": {"issue": c["issue"], "delete_subtasks": True},
         "issues.transition": {"issue": c["issue"], "transition": "In Progress"},
-        "pages.create": {"space": "ENG", "title": "API page", "body": "<p>y</p>", "parent_id": c["page"]},
+        "pages.create": {
+            "space": "ENG",
+            "title": "API page",
+            "body": "<p>y</p>",
+            "parent_id": c["page"],
+        },
         "pages.update": {"page_id": c["page"], "title": "Runbook", "body": "<p>z</p>"},
         "pages.delete": {"page_id": c["page"]},
         "pages.archive": {"page_ids": [c["page"]]},
@@ -63,17 +95,31 @@ def body_for(name, c):
         "blogposts.delete": {"blog_post_id": c["post"]},
         "comments.create": {"blog_post_id": c["post"], "body": "<p>c</p>"},
         "comments.delete": {"comment_id": c["comment"]},
-        "attachments.upload": {"page_id": c["page"], "filename": "b.txt", "content_base64": base64.b64encode(b"b").decode()},
+        "attachments.upload": {
+            "page_id": c["page"],
+            "filename": "b.txt",
+            "content_base64": base64.b64encode(b"b").decode(),
+        },
         "attachments.delete": {"attachment_id": c["attachment"]},
-        "restrictions.add": {"content_id": c["page"], "operation": "read", "group": "design"},
-        "restrictions.delete": {"content_id": c["page"], "operation": "read", "identity": c["alice"]},
+        "restrictions.add": {
+            "content_id": c["page"],
+            "operation": "read",
+            "group": "design",
+        },
+        "restrictions.delete": {
+            "content_id": c["page"],
+            "operation": "read",
+            "identity": c["alice"],
+        },
         "spaces.export": {"space": "ENG", "format": "xml"},
     }[name]
 
 
 @pytest.mark.parametrize("name", [o.name for o in all_operations()])
 def test_every_operation_works_through_the_api(name, api, content):
-    response = api.post(f"/api/v1/ops/{name.replace('.', '/')}/", body_for(name, content), format="json")
+    response = api.post(
+        f"/api/v1/ops/{name.replace('.', '/')}/", body_for(name, content), format="json"
+    )
 
     assert response.status_code == 202, response.json()
     job = settle(OperationJob.objects.get(pk=response.json()["id"]))
@@ -84,7 +130,11 @@ def test_every_operation_works_through_the_api(name, api, content):
 
 
 def test_bad_input_is_a_400_with_field_errors(api, catalog):
-    response = api.post("/api/v1/ops/projects/create/", {"key": "x", "name": "", "project_type": "kanban"}, format="json")
+    response = api.post(
+        "/api/v1/ops/projects/create/",
+        {"key": "x", "name": "", "project_type": "kanban"},
+        format="json",
+    )
 
     errors = response.json()
     assert response.status_code == 400
@@ -92,14 +142,20 @@ def test_bad_input_is_a_400_with_field_errors(api, catalog):
 
 
 def test_operation_rules_are_a_400_with_field_errors(api, catalog):
-    response = api.post("/api/v1/ops/groups/delete/", {"group": "engineering"}, format="json")
+    response = api.post(
+        "/api/v1/ops/groups/delete/", {"group": "engineering"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "identity provider" in response.json()["group"][0]
 
 
 def test_wrong_json_types_are_a_400(api, catalog):
-    response = api.post("/api/v1/ops/issues/delete/", {"issue": 12.5, "delete_subtasks": "yes"}, format="json")
+    response = api.post(
+        "/api/v1/ops/issues/delete/",
+        {"issue": 12.5, "delete_subtasks": "yes"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert set(response.json()) == {"issue", "delete_subtasks"}
@@ -131,7 +187,9 @@ def test_jobs_are_listed_with_their_results(api, catalog, admin):
 def test_the_index_lists_every_operation_with_its_endpoint(api, catalog):
     index = api.get("/api/v1/ops/").json()
 
-    assert {i["endpoint"] for i in index} == {f"/api/v1/ops/{o.path}/" for o in all_operations()}
+    assert {i["endpoint"] for i in index} == {
+        f"/api/v1/ops/{o.path}/" for o in all_operations()
+    }
 
 
 def test_reads_show_what_atlassian_holds(api, content):
@@ -156,7 +214,13 @@ def with_space_page_listing(simulator):
         if request.method != "GET" or match is None:
             return inner.handle_request(request)
         pages = [
-            {"id": str(c.id), "title": c.title, "status": c.status, "spaceId": str(c.space_id), "version": {"number": c.version}}
+            {
+                "id": str(c.id),
+                "title": c.title,
+                "status": c.status,
+                "spaceId": str(c.space_id),
+                "version": {"number": c.version},
+            }
             for c in simulator.state.content.values()
             if c.type == "page" and c.space_id == int(match[1])
         ]
@@ -176,7 +240,10 @@ def test_reads_of_unknown_things_are_404_or_400(api, catalog):
     assert api.get("/api/v1/ops/pages/999999/").status_code == 404
     assert api.get("/api/v1/ops/issues/WEB-99999/transitions/").status_code == 404
     assert api.get("/api/v1/ops/groups/no-such-group/members/").status_code == 400
-    assert api.get("/api/v1/ops/projects/WEB/roles/", {"application": "x"}).status_code == 400
+    assert (
+        api.get("/api/v1/ops/projects/WEB/roles/", {"application": "x"}).status_code
+        == 400
+    )
 
 
 def test_reads_leave_no_trace(api, content):

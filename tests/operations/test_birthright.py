@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from approvals.birthright import apply_birthright
-from approvals.models import AuditEvent, BirthrightRule, Grant, GrantState, JobKind, JobStatus, ProvisioningJob
+from approvals.birthright import apply_birthright, apply_rule
+from approvals.models import (
+    AuditEvent,
+    BirthrightRule,
+    Grant,
+    GrantState,
+    JobKind,
+    JobStatus,
+    ProvisioningJob,
+)
 from connectors.reconcile import execute_run, start_run
 from tests.factories import GrantFactory
 from tests.operations.conftest import ALICE, group, settle
 
 
 def rule(application, value, *groups, attribute="department"):
-    made = BirthrightRule.objects.create(name=f"{value} birthright", application=application, attribute=attribute, value=value)
+    made = BirthrightRule.objects.create(
+        name=f"{value} birthright",
+        application=application,
+        attribute=attribute,
+        value=value,
+    )
     made.entitlements.set([group(name) for name in groups])
     return made
 
@@ -20,11 +33,17 @@ def rule(application, value, *groups, attribute="department"):
 @pytest.fixture
 def rules(catalog):
     """Engineering → design; Sales → sales and product."""
-    return [rule(catalog, "Engineering", "design"), rule(catalog, "Sales", "sales", "product")]
+    return [
+        rule(catalog, "Engineering", "design"),
+        rule(catalog, "Sales", "sales", "product"),
+    ]
 
 
 def grants_of(person):
-    return {g.entitlement.name: g.state for g in Grant.objects.filter(beneficiary=person).select_related("entitlement")}
+    return {
+        g.entitlement.name: g.state
+        for g in Grant.objects.filter(beneficiary=person).select_related("entitlement")
+    }
 
 
 def test_a_joiner_gets_the_groups_of_their_department(rules, catalog, alice, simulator):
@@ -35,8 +54,13 @@ def test_a_joiner_gets_the_groups_of_their_department(rules, catalog, alice, sim
     assert result.granted == [group("design").pk]
     assert done.status == JobStatus.SUCCEEDED, done.last_error
     assert grants_of(alice) == {"design": GrantState.ACTIVE}
-    assert simulator.state.is_group_member("design", simulator.state.user_by_email(ALICE).account_id)
-    assert AuditEvent.objects.filter(action="grant.birthright", target_id=str(Grant.objects.get(beneficiary=alice).pk)).exists()
+    assert simulator.state.is_group_member(
+        "design", simulator.state.user_by_email(ALICE).account_id
+    )
+    assert AuditEvent.objects.filter(
+        action="grant.birthright",
+        target_id=str(Grant.objects.get(beneficiary=alice).pk),
+    ).exists()
 
 
 def test_applying_the_rules_twice_grants_once(rules, catalog, alice):
@@ -54,10 +78,14 @@ def test_rules_match_without_regard_to_case(catalog, alice):
     assert apply_birthright(alice, catalog).granted == [group("design").pk]
 
 
-def test_a_mover_changes_birthright_groups_and_keeps_what_they_asked_for(rules, catalog, alice):
+def test_a_mover_changes_birthright_groups_and_keeps_what_they_asked_for(
+    rules, catalog, alice
+):
     apply_birthright(alice, catalog)
     settle(ProvisioningJob.objects.get(kind=JobKind.GRANT, identity=alice))
-    asked = GrantFactory(beneficiary=alice, entitlement=group("product"))  # through a request
+    asked = GrantFactory(
+        beneficiary=alice, entitlement=group("product")
+    )  # through a request
     alice.department = "Sales"
     alice.save()
 
@@ -65,12 +93,22 @@ def test_a_mover_changes_birthright_groups_and_keeps_what_they_asked_for(rules, 
 
     assert result.removed == [group("design").pk]
     assert result.granted == [group("sales").pk]  # product is held already
-    assert grants_of(alice) == {"design": GrantState.REVOKING, "sales": GrantState.PENDING, "product": GrantState.ACTIVE}
-    assert asked.pk in Grant.objects.filter(state=GrantState.ACTIVE).values_list("pk", flat=True)
-    assert ProvisioningJob.objects.filter(kind=JobKind.REVOKE, entitlement=group("design")).exists()
+    assert grants_of(alice) == {
+        "design": GrantState.REVOKING,
+        "sales": GrantState.PENDING,
+        "product": GrantState.ACTIVE,
+    }
+    assert asked.pk in Grant.objects.filter(state=GrantState.ACTIVE).values_list(
+        "pk", flat=True
+    )
+    assert ProvisioningJob.objects.filter(
+        kind=JobKind.REVOKE, entitlement=group("design")
+    ).exists()
 
 
-def test_a_birthright_grant_not_yet_provisioned_ends_at_once_on_a_move(rules, catalog, alice):
+def test_a_birthright_grant_not_yet_provisioned_ends_at_once_on_a_move(
+    rules, catalog, alice
+):
     apply_birthright(alice, catalog)
     alice.department = "Finance"
     alice.save()
@@ -78,7 +116,10 @@ def test_a_birthright_grant_not_yet_provisioned_ends_at_once_on_a_move(rules, ca
     apply_birthright(alice, catalog, previous={"department": "Engineering"})
 
     assert grants_of(alice) == {"design": GrantState.REVOKED}
-    assert ProvisioningJob.objects.get(kind=JobKind.GRANT, identity=alice).status == JobStatus.CANCELLED
+    assert (
+        ProvisioningJob.objects.get(kind=JobKind.GRANT, identity=alice).status
+        == JobStatus.CANCELLED
+    )
 
 
 def test_leavers_get_no_birthright(rules, catalog, alice):
@@ -88,21 +129,34 @@ def test_leavers_get_no_birthright(rules, catalog, alice):
     assert apply_birthright(alice, catalog).granted == []
 
 
-def test_reconciliation_applies_the_rules_to_joiners_and_movers(rules, catalog, make_person, simulator):
-    alice = make_person("alice", email=ALICE, department="Sales")  # Atlassian says Engineering
-    GrantFactory(beneficiary=alice, entitlement=group("sales"), request=None)  # her old birthright
+def test_reconciliation_applies_the_rules_to_joiners_and_movers(
+    rules, catalog, make_person, simulator
+):
+    alice = make_person(
+        "alice", email=ALICE, department="Sales"
+    )  # Atlassian says Engineering
+    GrantFactory(
+        beneficiary=alice, entitlement=group("sales"), request=None
+    )  # her old birthright
 
     run = execute_run(start_run(catalog).pk)
 
     alice.refresh_from_db()
-    bob = type(alice).objects.get(email="bob.manager@acme.example")  # created by this run
+    bob = type(alice).objects.get(
+        email="bob.manager@acme.example"
+    )  # created by this run
     assert run.status == "succeeded"
     assert alice.department == "Engineering"
-    assert grants_of(alice) == {"sales": GrantState.REVOKING, "design": GrantState.PENDING}
+    assert grants_of(alice) == {
+        "sales": GrantState.REVOKING,
+        "design": GrantState.PENDING,
+    }
     assert grants_of(bob) == {"design": GrantState.PENDING}
 
 
-def test_reconciliation_reports_a_leaver_to_the_workflow(catalog, make_person, simulator):
+def test_reconciliation_reports_a_leaver_to_the_workflow(
+    catalog, make_person, simulator
+):
     alice = make_person("alice", email=ALICE)
     GrantFactory(beneficiary=alice, entitlement=group("design"), request=None)
     execute_run(start_run(catalog).pk)
@@ -114,3 +168,15 @@ def test_reconciliation_reports_a_leaver_to_the_workflow(catalog, make_person, s
     assert alice.is_active is False
     assert grants_of(alice) == {"design": GrantState.REVOKING}
     assert ProvisioningJob.objects.filter(kind=JobKind.REVOKE, identity=alice).exists()
+
+
+def test_a_new_rule_is_applied_to_the_people_it_matches_now(
+    catalog, alice, make_person, admin
+):
+    make_person("sam", department="Sales")
+    engineering = rule(catalog, "engineering", "design")
+
+    given = apply_rule(engineering, by=admin)
+
+    assert given == 1
+    assert grants_of(alice) == {"design": GrantState.PENDING}

@@ -12,8 +12,14 @@ from tests.factories import GrantFactory
 from tests.operations.conftest import ALICE, audited, group, run
 
 
-def test_create_group_makes_it_in_atlassian_and_in_the_catalog(catalog, admin, simulator):
-    job = run("groups.create", {"name": "release-managers", "description": "People who ship"}, by=admin)
+def test_create_group_makes_it_in_atlassian_and_in_the_catalog(
+    catalog, admin, simulator
+):
+    job = run(
+        "groups.create",
+        {"name": "release-managers", "description": "People who ship"},
+        by=admin,
+    )
 
     made = simulator.state.group_by_name("release-managers")
     assert job.status == JobStatus.SUCCEEDED
@@ -30,12 +36,20 @@ def test_creating_an_existing_group_finds_it(catalog, admin, simulator):
     assert second.status == JobStatus.SUCCEEDED
     assert second.result["already_done"] is True
     assert second.result["group_id"] == first.result["group_id"]
-    assert sum(g.name == "release-managers" for g in simulator.state.groups.values()) == 1
+    assert (
+        sum(g.name == "release-managers" for g in simulator.state.groups.values()) == 1
+    )
 
 
-def test_rename_copies_the_members_and_moves_the_grants(catalog, admin, simulator, alice):
+def test_rename_copies_the_members_and_moves_the_grants(
+    catalog, admin, simulator, alice
+):
     design = group("design")
-    members = {u.account_id for u in simulator.state.users.values() if simulator.state.is_group_member("design", u.account_id)}
+    members = {
+        u.account_id
+        for u in simulator.state.users.values()
+        if simulator.state.is_group_member("design", u.account_id)
+    }
     grant = GrantFactory(beneficiary=alice, entitlement=design)
 
     job = run("groups.rename", {"group": "design", "new_name": "designers"}, by=admin)
@@ -43,7 +57,9 @@ def test_rename_copies_the_members_and_moves_the_grants(catalog, admin, simulato
     grant.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.last_error
     assert simulator.state.group_by_name("design") is None
-    assert {a for a in members if simulator.state.is_group_member("designers", a)} == members
+    assert {
+        a for a in members if simulator.state.is_group_member("designers", a)
+    } == members
     assert grant.entitlement.name == "designers"
     assert audited(job).before["name"] == "design"
 
@@ -64,7 +80,9 @@ def test_delete_group_removes_it_and_marks_the_catalog(catalog, admin, simulator
     assert audited(job).before["name"] == "contractors"
 
 
-def test_deleting_an_idp_managed_group_is_refused_with_a_clear_message(catalog, admin, simulator):
+def test_deleting_an_idp_managed_group_is_refused_with_a_clear_message(
+    catalog, admin, simulator
+):
     with pytest.raises(InvalidRequest) as refused:
         run("groups.delete", {"group": "engineering"}, by=admin)
 
@@ -72,8 +90,12 @@ def test_deleting_an_idp_managed_group_is_refused_with_a_clear_message(catalog, 
     assert simulator.state.group_by_name("engineering") is not None
 
 
-def test_atlassian_refusing_an_idp_group_fails_the_job_with_its_message(catalog, admin, simulator):
-    group("engineering").__class__.objects.filter(name="engineering").update(is_managed_externally=False)
+def test_atlassian_refusing_an_idp_group_fails_the_job_with_its_message(
+    catalog, admin, simulator
+):
+    group("engineering").__class__.objects.filter(name="engineering").update(
+        is_managed_externally=False
+    )
 
     job = run("groups.delete", {"group": "engineering"}, by=admin)
 
@@ -90,7 +112,10 @@ def test_members_view_lists_who_atlassian_shows(catalog, alice, simulator, appli
     mine = next(m for m in members if m.email == ALICE)
     assert cut is False
     assert mine.identity == "Alice Carter"
-    assert len(members) == sum(simulator.state.is_group_member("engineering", u.account_id) for u in simulator.state.users.values())
+    assert len(members) == sum(
+        simulator.state.is_group_member("engineering", u.account_id)
+        for u in simulator.state.users.values()
+    )
 
 
 def test_group_grants_held_before_a_rename_stay_active(catalog, admin, alice):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from approvals.models import JobStatus
-from approvals.operations_jira import project_roles
+from approvals.operations_projects import project_roles
 from approvals.transitions import InvalidRequest
 from connectors.models import Resource
 from connectors.registry import connector_for
@@ -17,7 +17,13 @@ def new_project(catalog, admin, alice):
     """NEWP, created through the operation and led by Alice."""
     return run(
         "projects.create",
-        {"key": "NEWP", "name": "New Project", "project_type": "software", "lead": alice.pk, "description": "d"},
+        {
+            "key": "NEWP",
+            "name": "New Project",
+            "project_type": "software",
+            "lead": alice.pk,
+            "description": "d",
+        },
         by=admin,
     )
 
@@ -34,20 +40,30 @@ def test_create_project(new_project, simulator, alice):
 
 def test_create_project_checks_the_key(catalog, admin, alice):
     with pytest.raises(InvalidRequest) as refused:
-        run("projects.create", {"key": "web-1", "name": "x", "project_type": "software", "lead": alice.pk}, by=admin)
+        run(
+            "projects.create",
+            {"key": "web-1", "name": "x", "project_type": "software", "lead": alice.pk},
+            by=admin,
+        )
 
     assert "capital letters" in refused.value.field_errors["key"][0]
 
 
 def test_create_project_refuses_a_key_in_use(catalog, admin, alice):
     with pytest.raises(InvalidRequest) as refused:
-        run("projects.create", {"key": "WEB", "name": "x", "project_type": "software", "lead": alice.pk}, by=admin)
+        run(
+            "projects.create",
+            {"key": "WEB", "name": "x", "project_type": "software", "lead": alice.pk},
+            by=admin,
+        )
 
     assert "already exists" in refused.value.field_errors["key"][0]
 
 
 def test_update_project(new_project, admin, simulator):
-    job = run("projects.update", {"project": "NEWP", "name": "Renamed Project"}, by=admin)
+    job = run(
+        "projects.update", {"project": "NEWP", "name": "Renamed Project"}, by=admin
+    )
 
     assert job.status == JobStatus.SUCCEEDED, job.last_error
     assert simulator.state.project_by_key["NEWP"].name == "Renamed Project"
@@ -82,16 +98,24 @@ def test_project_roles_list_their_actors(catalog, application, simulator):
 
 
 def test_issue_create_update_transition_delete(catalog, admin, simulator):
-    created = run("issues.create", {"project": "WEB", "summary": "Grant access", "description": "One\n\nTwo"}, by=admin)
+    created = run(
+        "issues.create",
+        {"project": "WEB", "summary": "Grant access", "description": "One\n\nTwo"},
+        by=admin,
+    )
     key = created.result["key"]
-    updated = run("issues.update", {"issue": key, "summary": "Grant access to ENG"}, by=admin)
+    updated = run(
+        "issues.update", {"issue": key, "summary": "Grant access to ENG"}, by=admin
+    )
     moved = run("issues.transition", {"issue": key, "transition": "Done"}, by=admin)
     issue = simulator.state.issue_by_key[key]
     summary, status = issue.fields["summary"], issue.status
 
     deleted = run("issues.delete", {"issue": key}, by=admin)
 
-    assert [j.status for j in (created, updated, moved, deleted)] == [JobStatus.SUCCEEDED] * 4
+    assert [j.status for j in (created, updated, moved, deleted)] == [
+        JobStatus.SUCCEEDED
+    ] * 4
     assert (summary, status) == ("Grant access to ENG", "Done")
     assert key not in simulator.state.issue_by_key
     assert audited(moved).before["status"] == "To Do"
@@ -102,7 +126,11 @@ def test_issue_create_update_transition_delete(catalog, admin, simulator):
 def test_a_transition_not_available_fails_with_the_options(catalog, admin):
     created = run("issues.create", {"project": "WEB", "summary": "x"}, by=admin)
 
-    job = run("issues.transition", {"issue": created.result["key"], "transition": "Shipped"}, by=admin)
+    job = run(
+        "issues.transition",
+        {"issue": created.result["key"], "transition": "Shipped"},
+        by=admin,
+    )
 
     assert job.status == JobStatus.FAILED
     assert "available:" in job.last_error
@@ -111,7 +139,11 @@ def test_a_transition_not_available_fails_with_the_options(catalog, admin):
 def test_moving_to_the_status_it_has_succeeds(catalog, admin, simulator):
     created = run("issues.create", {"project": "WEB", "summary": "x"}, by=admin)
 
-    job = run("issues.transition", {"issue": created.result["key"], "transition": "To Do"}, by=admin)
+    job = run(
+        "issues.transition",
+        {"issue": created.result["key"], "transition": "To Do"},
+        by=admin,
+    )
 
     assert job.status == JobStatus.SUCCEEDED
     assert simulator.state.issue_by_key[created.result["key"]].status == "To Do"

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from approvals import workflow
-from approvals.models import AccessRequest, AuditEvent, JobKind, JobStatus, OperationJob, ProvisioningJob
+from approvals.models import (
+    AccessRequest,
+    AuditEvent,
+    JobKind,
+    JobStatus,
+    OperationJob,
+    ProvisioningJob,
+)
 from tests.factories import PolicyFactory
 from tests.operations.conftest import group, settle
 
@@ -20,14 +27,23 @@ def trail(settings, catalog):
 @pytest.fixture
 def ask(requester):
     def submit():
-        return workflow.submit_requests(requester=requester, entitlements=[group("design")], justification="Design reviews")[0]
+        return workflow.submit_requests(
+            requester=requester,
+            entitlements=[group("design")],
+            justification="Design reviews",
+        )[0]
 
     return submit
 
 
 def sync_all():
     """Run every waiting ticket job."""
-    return [settle(job) for job in OperationJob.objects.named("tickets.sync").filter(status=JobStatus.PENDING)]
+    return [
+        settle(job)
+        for job in OperationJob.objects.named("tickets.sync").filter(
+            status=JobStatus.PENDING
+        )
+    ]
 
 
 def issue_of(simulator, access_request):
@@ -50,13 +66,20 @@ def test_a_request_opens_an_issue(trail, ask, simulator):
 
     issue = issue_of(simulator, access_request)
     assert [j.status for j in jobs] == [JobStatus.SUCCEEDED]
-    assert issue.fields["summary"] == f"Access request #{access_request.pk}: design for Requester"
+    assert (
+        issue.fields["summary"]
+        == f"Access request #{access_request.pk}: design for Requester"
+    )
     assert issue.status == "To Do"
     assert "Design reviews" in description_text(issue)
-    assert AuditEvent.objects.filter(action="operation.tickets.sync", target_id=access_request.ticket_key).exists()
+    assert AuditEvent.objects.filter(
+        action="operation.tickets.sync", target_id=access_request.ticket_key
+    ).exists()
 
 
-def test_the_decision_and_provisioning_update_the_same_issue(trail, ask, manager, simulator):
+def test_the_decision_and_provisioning_update_the_same_issue(
+    trail, ask, manager, simulator
+):
     access_request = ask()
     sync_all()
     issues_before = len(simulator.state.issue_by_key)
@@ -64,11 +87,15 @@ def test_the_decision_and_provisioning_update_the_same_issue(trail, ask, manager
     workflow.approve(access_request.pk, approver=manager, comment="Fine")
     sync_all()
     approved_status = issue_of(simulator, access_request).status
-    settle(ProvisioningJob.objects.get(kind=JobKind.GRANT, grant__request=access_request))
+    settle(
+        ProvisioningJob.objects.get(kind=JobKind.GRANT, grant__request=access_request)
+    )
     sync_all()
 
     issue = issue_of(simulator, access_request)
-    assert len(simulator.state.issue_by_key) == issues_before  # updated, never opened twice
+    assert (
+        len(simulator.state.issue_by_key) == issues_before
+    )  # updated, never opened twice
     assert approved_status == "In Progress"
     assert issue.status == "Done"
     assert "request.approved" in description_text(issue)
@@ -89,7 +116,9 @@ def test_changes_while_a_sync_waits_share_that_job(trail, ask):
     access_request = ask()
     workflow.cancel(access_request.pk, by=access_request.requester)
 
-    waiting = OperationJob.objects.named("tickets.sync").filter(status=JobStatus.PENDING)
+    waiting = OperationJob.objects.named("tickets.sync").filter(
+        status=JobStatus.PENDING
+    )
 
     assert waiting.count() == 1
 

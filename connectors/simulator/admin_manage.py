@@ -55,31 +55,47 @@ def event_json(ctx: Ctx, event: Event) -> dict[str, Any]:
 @route("GET", V1 + "/events")
 def list_events(ctx: Ctx) -> Response:
     """Audit events, newest first; filters from/to (ISO or epoch ms) and action; cursor paging."""
+    return events_page(ctx, newest_first=True)
+
+
+@route("GET", V1 + "/events-stream")
+def stream_events(ctx: Ctx) -> Response:
+    """Audit events for bulk polling: `sortOrder` asc (default) or desc; from/to; cursor."""
+    order = ctx.arg("sortOrder", "asc")
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "sortOrder must be asc or desc.", code="INVALID_PARAMETER")
+    return events_page(ctx, newest_first=order == "desc")
+
+
+def events_page(ctx: Ctx, *, newest_first: bool) -> Response:
+    """One page of events in either direction (events are stored by seq; seq == index + 1)."""
     start, end = parse_time(ctx.arg("from"), "from"), parse_time(ctx.arg("to"), "to")
     action, limit = ctx.arg("action"), limit_of(ctx, ctx.arg("limit"))
-    events = ctx.state.events  # ascending by seq; seq == index + 1
-    cursor = ctx.arg("cursor")
-    index = (decode_cursor(cursor) - 2) if cursor else len(events) - 1
+    events, cursor = ctx.state.events, ctx.arg("cursor")
+    step = -1 if newest_first else 1
+    if cursor:
+        index = decode_cursor(cursor) - 1 + step
+    else:
+        index = len(events) - 1 if newest_first else 0
     page: list[Event] = []
-    while index >= 0 and len(page) <= limit:
+    while 0 <= index < len(events) and len(page) <= limit:
         event = events[index]
         when = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
-        if start is not None and when < start:
+        if newest_first and start is not None and when < start:
             break  # older than the window: nothing further back can match
-        if (end is None or when <= end) and (not action or event.action == action):
+        if not newest_first and end is not None and when > end:
+            break
+        inside = (start is None or when >= start) and (end is None or when <= end)
+        if inside and (not action or event.action == action):
             page.append(event)
-        index -= 1
+        index += step
     more = len(page) > limit
     page = page[:limit]
-    base = f"{ctx.origin()}/admin/v1/orgs/{ctx.config.org_id}/events"
     next_link = next_url(ctx, encode_cursor(page[-1].seq) if more and page else None)
     data = [event_json(ctx, e) for e in page]
+    links = {"self": f"{ctx.origin()}{ctx.request.path}", "next": next_link}
     return json_response(
-        {
-            "data": data,
-            "links": {"self": base, "next": next_link},
-            "meta": {"page_size": len(data)},
-        }
+        {"data": data, "links": links, "meta": {"page_size": len(data)}}
     )
 
 

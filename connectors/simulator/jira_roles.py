@@ -72,11 +72,11 @@ def role_json(
 def role_actors(
     ctx: Ctx, role: Role, project: Project | None, *, exclude_inactive: bool
 ) -> list[dict[str, Any]]:
-    """The actors of a role in a project (none for the global role)."""
-    if project is None:
-        return []
+    """The actors of a role in a project (the default actors for the global role)."""
+    users = project.users.get(role.id, set()) if project else role.default_users
+    groups = project.groups.get(role.id, set()) if project else role.default_groups
     state, out = ctx.state, []
-    for seq in sorted(project.users.get(role.id, ())):
+    for seq in sorted(users):
         user = state.users[seq]
         if exclude_inactive and not user.active:
             continue
@@ -89,7 +89,7 @@ def role_actors(
                 "avatarUrl": f"https://avatar-management.services.atlassian.com/{user.account_id}/48x48",
             }
         )
-    for seq in sorted(project.groups.get(role.id, ())):
+    for seq in sorted(groups):
         group = state.groups[seq]
         out.append(
             {
@@ -167,15 +167,7 @@ def resolve_actors(
 def add_project_role_actors(ctx: Ctx) -> Response:
     """Add users or groups; 400 if one already is an actor; returns the full role."""
     project, role = project_or_404(ctx), role_or_404(ctx)
-    body = check_object(ctx.json(), {"user": list, "groupId": list, "group": list})
-    if "group" in body and "groupId" in body:
-        raise ApiError(400, "You can't specify both group and groupId.")
-    users, group_ids, names = (
-        check_str_list(body.get(k, []), k) for k in ("user", "groupId", "group")
-    )
-    if not (users or group_ids or names):
-        raise ApiError(400, "Specify at least one user or group to add.")
-    user_seqs, group_seqs = resolve_actors(ctx, users, group_ids, names)
+    user_seqs, group_seqs = actor_body(ctx)
     current_users, current_groups = project.users[role.id], project.groups[role.id]
     for seq in user_seqs & current_users:
         raise ApiError(
@@ -281,3 +273,63 @@ def record_actor_events(
         )
     if not users and not groups:
         ctx.sim.record_event(action, *context)
+
+
+def actor_body(ctx: Ctx) -> tuple[set[int], set[int]]:
+    """A `{"user": [...]}` / `{"groupId": [...]}` / `{"group": [...]}` body resolved to seqs."""
+    body = check_object(ctx.json(), {"user": list, "groupId": list, "group": list})
+    if "group" in body and "groupId" in body:
+        raise ApiError(400, "You can't specify both group and groupId.")
+    users, group_ids, names = (
+        check_str_list(body.get(k, []), k) for k in ("user", "groupId", "group")
+    )
+    if not (users or group_ids or names):
+        raise ApiError(400, "Specify at least one user or group to add.")
+    return resolve_actors(ctx, users, group_ids, names)
+
+
+@route("GET", J + "/role/{role}/actors")
+def get_default_actors(ctx: Ctx) -> Response:
+    """A global role with its default actors (the template for new projects)."""
+    return json_response(role_json(ctx, role_or_404(ctx)))
+
+
+@route("POST", J + "/role/{role}/actors")
+def add_default_actors(ctx: Ctx) -> Response:
+    """Add default actors; 400 if one is already there."""
+    role = role_or_404(ctx)
+    users, groups = actor_body(ctx)
+    if users & role.default_users or groups & role.default_groups:
+        raise ApiError(
+            400, "The actor is already a default member of the project role."
+        )
+    role.default_users |= users
+    role.default_groups |= groups
+    return json_response(role_json(ctx, role))
+
+
+@route("DELETE", J + "/role/{role}/actors")
+def delete_default_actor(ctx: Ctx) -> Response:
+    """Remove one default actor (?user=, ?groupId= or ?group=); 404 when absent."""
+    role = role_or_404(ctx)
+    given = [(k, ctx.arg(k)) for k in ("user", "groupId", "group") if ctx.arg(k)]
+    if len(given) != 1:
+        raise ApiError(400, "Specify exactly one of user, groupId or group.")
+    kind, value = given[0]
+    state = ctx.state
+    if kind == "user":
+        user = state.user_by_account.get(value or "")
+        seq, held = (user.seq if user else -1), role.default_users
+    else:
+        group = (
+            state.group_by_id.get(value or "")
+            if kind == "groupId"
+            else state.group_by_name(value or "")
+        )
+        seq, held = (group.seq if group else -1), role.default_groups
+    if seq not in held:
+        raise ApiError(
+            404, f"'{value}' is not a default member of the project role '{role.name}'."
+        )
+    held.discard(seq)
+    return json_response(role_json(ctx, role))

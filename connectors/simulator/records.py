@@ -100,6 +100,10 @@ class Role:
     id: int
     name: str
     description: str = ""
+    default_users: set[int] = field(
+        default_factory=set
+    )  # actors new projects start with
+    default_groups: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)

@@ -243,9 +243,9 @@ class State:
     # ----- Jira and Confluence -----
     def add_project(self, project: Project) -> Project:
         """Index a new project, giving it an actor slot for every global role."""
-        for role_id in self.roles:
-            project.users.setdefault(role_id, set())
-            project.groups.setdefault(role_id, set())
+        for role_id, role in self.roles.items():
+            project.users.setdefault(role_id, set(role.default_users))
+            project.groups.setdefault(role_id, set(role.default_groups))
         self.projects[project.id] = project
         self.project_by_key[project.key] = project
         add_sorted(self.project_order, project.id)

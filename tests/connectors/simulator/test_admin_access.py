@@ -264,3 +264,67 @@ def test_manage_profile_read(sim: Simulator, admin: httpx.Client) -> None:
 
     assert body["account"]["email"] == ALICE
     assert body["account"]["job_title"] == "Software Engineer"
+
+
+def test_events_stream_oldest_first(
+    sim: Simulator, admin: httpx.Client, jira: httpx.Client, org: str
+) -> None:
+    for index in range(3):
+        jira.post("/group", json={"name": f"s{index}"})
+    seen, url, params = [], f"{org}/events-stream", {"limit": 2}
+    while url:
+        body = admin.get(url, params=params).json()
+        seen += [e["id"] for e in body["data"]]
+        url, params = body["links"]["next"], None
+
+    assert seen == [e.id for e in sim.state.events]
+    assert (
+        admin.get(f"{org}/events-stream", params={"sortOrder": "sideways"}).status_code
+        == 400
+    )
+    newest = admin.get(f"{org}/events-stream", params={"sortOrder": "desc"}).json()[
+        "data"
+    ]
+    assert newest[0]["id"] == sim.state.events[-1].id
+
+
+def test_last_active_dates(sim: Simulator, admin: httpx.Client, org: str) -> None:
+    body = admin.get(
+        f"{org}/directory/users/{account(sim, ALICE)}/last-active-dates"
+    ).json()
+
+    assert {p["key"] for p in body["data"]["product_access"]} == {
+        "jira-software",
+        "confluence",
+    }
+    assert body["data"]["added_to_org"]
+
+
+def test_legacy_v1_groups_use_snake_case(
+    sim: Simulator, admin: httpx.Client, org: str
+) -> None:
+    created = admin.post(f"{org}/directory/groups", json={"name": "legacy-team"})
+    gid = created.json()["data"]["id"]
+    alice = account(sim, ALICE)
+
+    camel = admin.post(
+        f"{org}/directory/groups/{gid}/memberships", json={"accountId": alice}
+    )
+    snake = admin.post(
+        f"{org}/directory/groups/{gid}/memberships", json={"account_id": alice}
+    )
+    again = admin.post(
+        f"{org}/directory/groups/{gid}/memberships", json={"account_id": alice}
+    )
+    removed = admin.delete(f"{org}/directory/groups/{gid}/memberships/{alice}")
+    deleted = admin.delete(f"{org}/directory/groups/{gid}")
+
+    assert created.status_code == 201
+    assert camel.status_code == 400
+    assert (
+        snake.status_code,
+        again.status_code,
+        removed.status_code,
+        deleted.status_code,
+    ) == (204, 409, 204, 204)
+    assert sim.state.group_by_name("legacy-team") is None

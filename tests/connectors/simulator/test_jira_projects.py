@@ -252,3 +252,20 @@ def test_exclude_inactive_users(sim: Simulator, jira: httpx.Client) -> None:
     ).json()["actors"]
 
     assert len(everyone) - len(active) == 1
+
+
+def test_default_actors_seed_new_projects(sim: Simulator, jira: httpx.Client) -> None:
+    bob = account(sim, BOB)
+
+    added = jira.post(f"/role/{MEMBER}/actors", json={"user": [bob]})
+    again = jira.post(f"/role/{MEMBER}/actors", json={"user": [bob]})
+    jira.post("/project", json={"key": "NEW", "name": "New"})
+    listed = jira.get(f"/role/{MEMBER}/actors").json()["actors"]
+    removed = jira.delete(f"/role/{MEMBER}/actors", params={"user": bob})
+    missing = jira.delete(f"/role/{MEMBER}/actors", params={"user": bob})
+
+    assert added.status_code == 200
+    assert again.status_code == 400
+    assert [a["actorUser"]["accountId"] for a in listed] == [bob]
+    assert sim.state.project_role_actors("NEW", "Member") == {bob}
+    assert (removed.status_code, missing.status_code) == (200, 404)

@@ -119,21 +119,21 @@ def sync_ticket(context: OperationContext) -> Outcome:
         "entitlement", "beneficiary", "requester"
     ).get(pk=context.arguments["request"])
     key = access_request.ticket_key
-    opened = False
-    if not key:
+    opened = not key
+    if opened:
         _wait_for_other_sync(context, access_request.pk)
-        key = _open(context, access_request)
-        opened = True
-    context.connector.update_issue(
-        key, summary=summary(access_request), description=description(access_request)
-    )
+        key = _open(context, access_request)  # opened with the current description
+    else:
+        context.connector.update_issue(
+            key,
+            summary=summary(access_request),
+            description=description(access_request),
+        )
     status = STATUS_FOR.get(RequestState(access_request.state), "In Progress")
     try:
         moved = context.connector.transition_issue(key, status)
         note = "" if not moved.detail else f" ({moved.detail})"
-    except (
-        Invalid
-    ) as error:  # the project's workflow has no such status: keep the text trail
+    except Invalid as error:  # no such status in the project's workflow: text only
         note = f" (status left as it is: {error.message})"
     context.record(
         target_type="atlassian.issue",

@@ -311,3 +311,22 @@ def test_mypermissions(jira: httpx.Client) -> None:
         ).status_code
         == 404
     )
+
+
+def test_product_group_brings_a_removed_user_back_to_the_site(
+    sim: Simulator, jira: httpx.Client
+) -> None:
+    alice = account(sim, ALICE)
+    jira.delete("/user", params={"accountId": alice})
+
+    jira.post(
+        "/group/user",
+        params={"groupname": "jira-software-users"},
+        json={"accountId": alice},
+    )
+
+    everyone = {
+        u["accountId"]
+        for u in jira.get("/users/search", params={"maxResults": 1000}).json()
+    }
+    assert alice in everyone

@@ -34,6 +34,10 @@ def join_group(sim: Simulator, group: Group, user: User) -> bool:
     if limit is not None and len(group.members) >= limit:
         raise LicenceLimitReached(group, limit)
     state.add_member(group, user)
+    if group.name in sim.config.product_groups and not user.site_access:
+        state.set_site_access(
+            user, granted=True
+        )  # product access joins the site's user base
     sim.record_event(
         "user_added_to_group", ("group", group.group_id), ("user", user.account_id)
     )

@@ -254,41 +254,47 @@ def create_user(ctx: Ctx) -> Response:
                 400, f"The user '{email}' already exists but has no access to Jira."
             )
         return json_response(user_json(ctx, user), 201)
+    user = new_account(ctx, email)
+    ctx.sim.record_event("user_created", ("user", user.account_id))
+    grant_products(ctx, user, ["jira-software"] if products is None else products)
+    return json_response(user_json(ctx, user), 201)
+
+
+def new_account(ctx: Ctx, email: str) -> User:
+    """A new account for `email`: managed on a verified domain, external otherwise."""
+    state = ctx.state
     managed = ctx.config.is_verified(email)
     account_id = (
         state.ids.managed_account_id() if managed else state.ids.legacy_account_id()
     )
-    local = email.partition("@")[0].replace(".", " ").title()
-    user = state.add_user(
-        User(
-            state.new_user_seq(),
-            account_id,
-            email,
-            local,
-            managed=managed,
-            in_directory=True,
-            organization=ctx.config.org_name if managed else "",
-            created=utc_now(),
-        )
+    name = email.partition("@")[0].replace(".", " ").title()
+    organization = ctx.config.org_name if managed else ""
+    user = User(
+        state.new_user_seq(),
+        account_id,
+        email,
+        name,
+        managed=managed,
+        in_directory=True,
+        organization=organization,
+        created=utc_now(),
     )
-    ctx.sim.record_event("user_created", ("user", user.account_id))
-    for product in ["jira-software"] if products is None else products:
-        group = next(
-            (
-                state.group_by_name(n)
-                for n, k in ctx.config.product_groups.items()
-                if k == product
-            ),
-            None,
-        )
-        if group is not None:
-            try:
-                join_group(ctx.sim, group, user)
-            except LicenceLimitReached as error:
-                raise ApiError(
-                    400, f"Cannot add user to '{group.name}': license limit exceeded."
-                ) from error
-    return json_response(user_json(ctx, user), 201)
+    return state.add_user(user)
+
+
+def grant_products(ctx: Ctx, user: User, products: list[str]) -> None:
+    """Add the user to the product-access group of each product (400 on a full licence)."""
+    by_product = {key: name for name, key in ctx.config.product_groups.items()}
+    for product in products:
+        group = ctx.state.group_by_name(by_product.get(product, ""))
+        if group is None:
+            continue
+        try:
+            join_group(ctx.sim, group, user)
+        except LicenceLimitReached as error:
+            raise ApiError(
+                400, f"Cannot add user to '{group.name}': license limit exceeded."
+            ) from error
 
 
 @route("DELETE", J + "/user")

@@ -261,3 +261,26 @@ def test_outsider_cannot_open_the_extend_page(
     response = signed_in(outsider).get(reverse("grant_extend", args=[grant.pk]))
 
     assert response.status_code == 403
+
+
+def my_requests_queries(client, requester, make_entitlement, count: int) -> int:
+    for number in range(count):
+        submit(requester, make_entitlement(f"Group {count}-{number}"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("my_requests"), {"per_page": 50})
+    assert f"Group {count}-{count - 1}" in response.content.decode()
+    return len(queries)
+
+
+def test_my_requests_query_count_does_not_grow_with_rows(
+    signed_in, requester, make_entitlement
+):
+    client = signed_in(requester)
+
+    with_five = my_requests_queries(client, requester, make_entitlement, 5)
+    with_fifty = my_requests_queries(client, requester, make_entitlement, 45)
+
+    assert with_five == with_fifty

@@ -168,3 +168,46 @@ def test_management_command_uses_the_portal_settings() -> None:
     assert settings.ATLASSIAN_API_TOKEN not in banner
     assert response.status_code == 200
     assert response.headers["X-RateLimit-Limit"] == "100"
+
+
+def test_concurrent_writes_over_http_all_land(
+    sim: Simulator, served: SimulatorServer
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    auth = (sim.config.admin_email, sim.config.api_token)
+    gid = sim.state.group_by_name("design").group_id  # type: ignore[union-attr]
+    people = [u.account_id for u in sim.state.users.values() if u.managed and u.active][
+        :30
+    ]
+
+    def add(account_id: str) -> int:
+        response = httpx.post(
+            f"{served.url}/rest/api/3/group/user",
+            params={"groupId": gid},
+            json={"accountId": account_id},
+            auth=auth,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(add, people))
+
+    assert set(statuses) <= {201, 400}
+    assert all(sim.state.is_group_member("design", a) for a in people)
+    assert statuses.count(201) == sum(
+        1 for a in people if a not in set()
+    ) - statuses.count(400)
+
+
+def test_bad_rate_limit_flag_is_rejected() -> None:
+    import argparse
+
+    from connectors.simulator.cli import parse_rate_limits
+
+    assert parse_rate_limits(["jira=5", "admin_events=0.1"]) == {
+        "jira": 5.0,
+        "admin_events": 0.1,
+    }
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_rate_limits(["bitbucket=5"])

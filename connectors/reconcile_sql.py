@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.timezone import now
 
 if TYPE_CHECKING:
@@ -95,7 +95,8 @@ class RowInserter:
             ]
         if not params:
             return 0
-        with connection.cursor() as cursor:
+        # One transaction per batch: in autocommit every row would be its own commit.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(self.sql, params)
             return max(cursor.rowcount, 0)
 
@@ -116,6 +117,6 @@ def update_by_pk(
     quote = connection.ops.quote_name
     sql = f"UPDATE {quote(meta.db_table)} SET {quote(field.column)} = %s WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - names from our models
     params = [(field.get_db_prep_save(value, connection), pk) for value, pk in pairs]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return max(cursor.rowcount, 0)

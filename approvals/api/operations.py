@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -226,7 +227,11 @@ class OperationJobViewSet(PortalReadOnlyViewSet):
             return jobs
         if name := self.request.query_params.get("operation"):
             jobs = jobs.filter(payload__operation=name)
-        if (wanted := self.request.query_params.get("status")) in JobStatus.values:
+        wanted = self.request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in JobStatus.values:
+                choices = ", ".join(JobStatus.values)
+                raise ValidationError({"status": [f"Use one of {choices}."]})
             jobs = jobs.filter(status=wanted)
         return jobs
 

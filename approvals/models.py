@@ -375,6 +375,8 @@ class Grant(models.Model):
                 name="one_open_grant_per_entitlement",
             )
         ]
+        # Drift asks "does a grant explain this assignment?" per assignment row.
+        indexes = [models.Index(fields=["beneficiary", "entitlement"])]
 
     def __str__(self) -> str:
         return f"{self.entitlement} for {self.beneficiary} ({self.state})"
@@ -590,7 +592,11 @@ class DriftFinding(models.Model):
                 name="drift_one_open_per_access",
             )
         ]
-        indexes = [models.Index(fields=["application", "status", "kind"])]
+        indexes = [
+            models.Index(fields=["application", "status", "kind"]),
+            # Drift asks "is this assignment already known?" per assignment row.
+            models.Index(fields=["account", "entitlement", "kind"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display().split(':')[0]}: {self.entitlement} · {self.account}"

@@ -1,8 +1,14 @@
-"""Django admin of approvals: policies, requests, grants, jobs, audit trail, drift.
+"""Django admin of approvals: policies, requests, grants, jobs, audit trail, drift,
+and the administrative operations with birthright rules (issue 9).
 
 Nothing here changes a state directly: actions call the workflow functions, exactly as
 the web pages and the API do.
 """
 
-from approvals.admin import audit, drift, provisioning, requests  # noqa: F401  (registers)
-from approvals.admin import operations  # noqa: F401, E402  (issue 9: operations, birthright)
+from approvals.admin import (  # noqa: F401  (each module registers its admins)
+    audit,
+    drift,
+    operations,
+    provisioning,
+    requests,
+)

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from approvals.api.base import PortalReadOnlyViewSet
 from approvals.api.errors import ERRORS_READ
@@ -169,6 +169,13 @@ class AuditEventViewSet(PortalReadOnlyViewSet):
 
     def get_renderers(self) -> list[BaseRenderer]:
         return [*super().get_renderers(), CSVRenderer()]
+
+    def handle_exception(self, exc: Exception) -> Any:
+        # Errors are JSON even when CSV was asked for: a client reads why.
+        if getattr(self.request, "accepted_renderer", None) is not None:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         if request.accepted_renderer.format == "csv":

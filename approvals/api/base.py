@@ -27,7 +27,7 @@ class PortalViewSet(WorkflowErrorsMixin, viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     pagination_class = PortalPagination
     schema = PortalAutoSchema()
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
 
     def schema_generation(self) -> bool:
         """True while drf-spectacular builds the schema (no real user)."""

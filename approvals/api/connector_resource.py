@@ -203,7 +203,7 @@ class ConnectorEntitlementViewSet(
     serializer_class = ConnectorEntitlementSerializer
     filterset_class = ConnectorEntitlementFilter
     lookup_url_kwarg = "id"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
 
     def get_queryset(self) -> QuerySet[Entitlement]:
         return (
@@ -226,7 +226,7 @@ class ConnectorJobViewSet(mixins.RetrieveModelMixin, ConnectorBase):
 
     serializer_class = ConnectorJobSerializer
     lookup_url_kwarg = "id"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
 
     def get_queryset(self) -> QuerySet[ProvisioningJob]:
         return ProvisioningJob.objects.filter(

@@ -7,6 +7,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from approvals.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+)
 from approvals.api.request_form import request_form
 from approvals.api.serializers import (
     KIND_TYPES,
@@ -93,9 +98,7 @@ class ConnectorAccountSerializer(serializers.ModelSerializer):
 
 def _attribute_fields() -> dict[str, serializers.Field]:
     return {
-        api_name: serializers.CharField(
-            max_length=200, allow_blank=True, required=False
-        )
+        api_name: StrictCharField(max_length=200, allow_blank=True, required=False)
         for api_name, _ in ACCOUNT_ATTRIBUTES
     }
 
@@ -103,7 +106,7 @@ def _attribute_fields() -> dict[str, serializers.Field]:
 class ConnectorAccountUpdateSerializer(serializers.Serializer):
     """Attributes to change (only those given), and `active` to disable or enable."""
 
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {**_attribute_fields(), **super().get_fields()}
@@ -121,7 +124,7 @@ class ConnectorAccountInputSerializer(serializers.Serializer):
     """A new account: the email is the key, the rest fills the profile."""
 
     email = serializers.EmailField(max_length=254)
-    application = serializers.PrimaryKeyRelatedField(
+    application = StrictPrimaryKeyRelatedField(
         queryset=Application.objects.filter(is_enabled=True),
         required=False,
         help_text="Defaults to the only enabled application",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 
 from approvals.workflow import (
@@ -57,6 +58,12 @@ class WorkflowErrorsMixin:
         elif isinstance(exc, ObjectDoesNotExist):
             exc = Http404(str(exc))
         return super().handle_exception(exc)  # type: ignore[misc]
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
+    """No API resource at this address (JSON, as every API answer)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class DetailSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from accessportal.models import User
+from approvals.api.fields import StrictBooleanFilter
 from approvals.models import (
     AccessRequest,
     AuditEvent,
@@ -93,8 +94,8 @@ class AccountFilter(filters.FilterSet):
     search = TextFilter(method="filter_search", label="Words in email or name")
     identity = IdFilter(field_name="identity_id")
     application = IdFilter(field_name="application_id")
-    is_managed = filters.BooleanFilter()
-    include_removed = filters.BooleanFilter(
+    is_managed = StrictBooleanFilter()
+    include_removed = StrictBooleanFilter(
         method="filter_removed", label="Include accounts no longer in Atlassian"
     )
 
@@ -119,7 +120,7 @@ class AccountFilter(filters.FilterSet):
 class AccessRequestFilter(filters.FilterSet):
     """?state=, ?mine=, ?entitlement=, ?beneficiary=, ?requester=, ?batch=, ?created_after="""
 
-    mine = filters.BooleanFilter(
+    mine = StrictBooleanFilter(
         method="filter_mine", label="Only requests I made or that are for me"
     )
     state = filters.MultipleChoiceFilter(choices=RequestState.choices)
@@ -144,7 +145,7 @@ class AccessRequestFilter(filters.FilterSet):
 class GrantFilter(filters.FilterSet):
     """?mine=true, ?state=, ?entitlement=, ?beneficiary=, ?ends_before="""
 
-    mine = filters.BooleanFilter(
+    mine = StrictBooleanFilter(
         method="filter_mine", label="Only the grants I hold myself"
     )
     state = filters.MultipleChoiceFilter(choices=GrantState.choices)

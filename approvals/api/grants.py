@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from approvals import workflow
 from approvals.api.base import PortalReadOnlyViewSet
 from approvals.api.errors import ERRORS_READ, ERRORS_WRITE, DetailSerializer
+from approvals.api.fields import StrictCharField, StrictIntegerField
 from approvals.api.filters import GrantFilter
 from approvals.api.request_serializers import (
     MAX_DAYS,
@@ -65,7 +66,7 @@ class GrantSerializer(serializers.ModelSerializer):
 class RevokeSerializer(serializers.Serializer):
     """Why the access is taken away."""
 
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=MAX_TEXT, allow_blank=True, required=False, default=""
     )
 
@@ -73,10 +74,10 @@ class RevokeSerializer(serializers.Serializer):
 class ExtensionSerializer(serializers.Serializer):
     """Ask to keep the access longer."""
 
-    justification = serializers.CharField(
+    justification = StrictCharField(
         max_length=MAX_TEXT, allow_blank=True, required=False, default=""
     )
-    duration_days = serializers.IntegerField(
+    duration_days = StrictIntegerField(
         min_value=1, max_value=MAX_DAYS, required=False, allow_null=True
     )
     ends_at = serializers.DateTimeField(required=False, allow_null=True)

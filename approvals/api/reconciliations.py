@@ -13,6 +13,11 @@ from rest_framework.reverse import reverse
 
 from approvals.api.base import PortalReadOnlyViewSet
 from approvals.api.errors import ERRORS_READ, ERRORS_WRITE, Conflict, DetailSerializer
+from approvals.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+)
 from approvals.api.filters import ReconciliationRunFilter
 from approvals.api.permissions import IsPortalAdmin
 from approvals.api.serializers import JSONObjectField
@@ -32,18 +37,18 @@ class RunFilterSerializer(serializers.Serializer):
     """A limited run: only these groups, projects, spaces or email domains."""
 
     group = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, max_length=100
+        child=StrictCharField(max_length=255), required=False, max_length=100
     )
     project = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, max_length=100
+        child=StrictCharField(max_length=255), required=False, max_length=100
     )
     space = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, max_length=100
+        child=StrictCharField(max_length=255), required=False, max_length=100
     )
     domain = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, max_length=100
+        child=StrictCharField(max_length=255), required=False, max_length=100
     )
-    scim = serializers.CharField(max_length=1000, required=False)
+    scim = StrictCharField(max_length=1000, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # The keys are connectors.reconcile_scope.FILTER_KEYS; empty ones mean "any".
@@ -94,12 +99,12 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
 class ReconciliationStartSerializer(serializers.Serializer):
     """Start a run: full or incremental, optionally limited to some kinds."""
 
-    application = serializers.PrimaryKeyRelatedField(
+    application = StrictPrimaryKeyRelatedField(
         queryset=Application.objects.filter(is_enabled=True),
         required=False,
         help_text="Defaults to the only enabled application",
     )
-    incremental = serializers.BooleanField(default=False)
+    incremental = StrictBooleanField(default=False)
     only = serializers.ListField(
         child=serializers.ChoiceField(choices=ONLY_CHOICES),
         required=False,

@@ -9,6 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accessportal.models import User
+from approvals.api.fields import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from approvals.api.serializers import EntitlementBriefSerializer, PersonSerializer
 from approvals.models import (
     AccessRequest,
@@ -157,26 +162,26 @@ class AccessRequestDetailSerializer(AccessRequestSerializer):
 class AccessRequestCreateSerializer(serializers.Serializer):
     """Ask for one entitlement (`entitlement`) or several at once (`entitlements`)."""
 
-    entitlement = serializers.PrimaryKeyRelatedField(
+    entitlement = StrictPrimaryKeyRelatedField(
         queryset=Entitlement.objects.requestable(), required=False
     )
-    entitlements = serializers.PrimaryKeyRelatedField(
+    entitlements = StrictPrimaryKeyRelatedField(
         queryset=Entitlement.objects.requestable(),
         many=True,
         required=False,
         allow_empty=False,
         help_text=f"A cart: up to {MAX_CART} entitlement ids",
     )
-    beneficiary = serializers.PrimaryKeyRelatedField(
+    beneficiary = StrictPrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
         help_text="Someone else's identity id (managers, for their reports)",
     )
-    justification = serializers.CharField(
+    justification = StrictCharField(
         max_length=MAX_TEXT, allow_blank=True, required=False, default=""
     )
-    duration_days = serializers.IntegerField(
+    duration_days = StrictIntegerField(
         min_value=1, max_value=MAX_DAYS, required=False, allow_null=True
     )
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -222,7 +227,7 @@ class CartSerializer(serializers.Serializer):
 class DecisionInputSerializer(serializers.Serializer):
     """An approver's comment (an admin's override reason)."""
 
-    comment = serializers.CharField(
+    comment = StrictCharField(
         max_length=MAX_TEXT, allow_blank=True, required=False, default=""
     )
 
@@ -231,7 +236,7 @@ class BulkDecisionInputSerializer(DecisionInputSerializer):
     """The same decision on several requests."""
 
     requests = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
         max_length=200,
     )

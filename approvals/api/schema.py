@@ -20,10 +20,19 @@ RESOURCE_KIND_CHOICES = Resource._meta.get_field("kind").choices
 class PortalAutoSchema(AutoSchema):
     """Documents the error answers every API operation can give.
 
-    401 without credentials, 403 outside one's permissions (or a missing CSRF token
-    with a session), 404 for an unknown id or page, 400 for bad filters or bodies.
-    An operation's own `extend_schema(responses=...)` wins over these.
+    401 without credentials; 403 outside one's permissions (or a session without its
+    CSRF token); 404 for an unknown id in the path or a page past the last; 400 for a
+    bad body, filter or page. An operation's own `extend_schema(responses=...)` wins.
+    Filters ignore an empty value (`?state=`), and the schema says so.
     """
+
+    def _get_parameters(self) -> list[dict[str, Any]]:
+        parameters = super()._get_parameters()
+        filtered = {p["name"] for p in self._get_filter_parameters()}
+        for parameter in parameters:
+            if parameter["in"] == "query" and parameter["name"] in filtered:
+                parameter["allowEmptyValue"] = True
+        return parameters
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -32,10 +41,10 @@ class PortalAutoSchema(AutoSchema):
         from approvals.api.errors import DetailSerializer, FieldErrorsSerializer
 
         errors: dict[str, Any] = {"401": DetailSerializer, "403": DetailSerializer}
-        filters = getattr(self.view, "filterset_class", None) is not None
-        if self._takes_input() or (filters and self._is_list_view()):
+        queried = any(p["in"] == "query" for p in self._get_parameters())
+        if self._takes_input() or queried:
             errors["400"] = FieldErrorsSerializer
-        if getattr(self.view, "detail", False) or self._is_list_view():
+        if "{" in self.path or self._is_list_view():
             errors["404"] = DetailSerializer
         for code, serializer in errors.items():
             if code not in responses:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from approvals.api import connector_resource
 from approvals.api.audit import AuditEventViewSet
+from approvals.api.errors import not_found
 from approvals.api.grants import GrantViewSet
 from approvals.api.jobs import ProvisioningJobViewSet
 from approvals.api.reconciliations import ReconciliationViewSet
@@ -51,4 +52,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Anything else under /api/ (a bad id in a path, a typo) is a JSON 404.
+    re_path(r"^.*$", not_found),
 ]

@@ -123,3 +123,12 @@ def test_extension_is_a_new_pending_request(
     assert response.status_code == 201
     assert response.json()["state"] == "pending"
     assert response.json()["extends_grant"] == grant_id
+
+
+def test_a_boolean_filter_refuses_anything_but_true_or_false(
+    requester, client_for, catalog
+):
+    response = client_for(requester).get("/api/v1/grants/", {"mine": "perhaps"})
+
+    assert response.status_code == 400
+    assert "mine" in response.json()

@@ -51,6 +51,7 @@ from connectors.reconcile_scope import (
     to_scope,
     validate_scope,
 )
+from connectors.reconcile_sql import large_page_cache
 from connectors.reconcile_stream import IdSet, batched, read_ahead
 from connectors.reconcile_sweep import apply_sweep, plan_sweep, touch_last_seen
 from connectors.registry import connector_for
@@ -155,7 +156,8 @@ def execute_run(
         "reconciliation run %s of application %s started", run.pk, run.application_id
     )
     try:
-        Reconciliation(run, connector, tracker).execute()
+        with large_page_cache():
+            Reconciliation(run, connector, tracker).execute()
     except ConnectorError as error:
         _finish(run, tracker, RunStatus.FAILED, str(error))
     except Exception as error:

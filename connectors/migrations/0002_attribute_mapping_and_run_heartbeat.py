@@ -5,34 +5,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0001_initial'),
+        ("connectors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reconciliationrun',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='Last sign of life while running', null=True),
+            model_name="reconciliationrun",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Last sign of life while running", null=True
+            ),
         ),
         migrations.CreateModel(
-            name='AttributeMapping',
+            name="AttributeMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('atlassian_attribute', models.CharField(choices=[('department', 'department'), ('displayName', 'displayName'), ('email', 'email'), ('familyName', 'familyName'), ('givenName', 'givenName'), ('title', 'title'), ('nickName', 'nickName'), ('organization', 'organization'), ('timezone', 'timezone'), ('userName', 'userName'), ('id', 'id'), ('manager', 'manager')], max_length=40)),
-                ('portal_attribute', models.CharField(choices=[('department', 'department'), ('displayName', 'displayName'), ('email', 'email'), ('lastName', 'lastName'), ('firstName', 'firstName'), ('jobTitle', 'jobTitle'), ('nickName', 'nickName'), ('organizationName', 'organizationName'), ('timezone', 'timezone'), ('login', 'login'), ('accountId', 'accountId'), ('manager', 'manager')], max_length=40)),
-                ('direction', models.CharField(choices=[('both', 'Bi-directional'), ('to_portal', 'Atlassian → portal'), ('to_atlassian', 'Portal → Atlassian'), ('none', 'None')], default='to_portal', max_length=20)),
-                ('is_required', models.BooleanField(default=False)),
-                ('is_visible', models.BooleanField(default=True)),
-                ('is_recon_key', models.BooleanField(default=False, help_text='Matches accounts to identities (case-insensitive)')),
-                ('is_read_only', models.BooleanField(default=False)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attribute_mappings', to='connectors.application')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "atlassian_attribute",
+                    models.CharField(
+                        choices=[
+                            ("department", "department"),
+                            ("displayName", "displayName"),
+                            ("email", "email"),
+                            ("familyName", "familyName"),
+                            ("givenName", "givenName"),
+                            ("title", "title"),
+                            ("nickName", "nickName"),
+                            ("organization", "organization"),
+                            ("timezone", "timezone"),
+                            ("userName", "userName"),
+                            ("id", "id"),
+                            ("manager", "manager"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "portal_attribute",
+                    models.CharField(
+                        choices=[
+                            ("department", "department"),
+                            ("displayName", "displayName"),
+                            ("email", "email"),
+                            ("lastName", "lastName"),
+                            ("firstName", "firstName"),
+                            ("jobTitle", "jobTitle"),
+                            ("nickName", "nickName"),
+                            ("organizationName", "organizationName"),
+                            ("timezone", "timezone"),
+                            ("login", "login"),
+                            ("accountId", "accountId"),
+                            ("manager", "manager"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("both", "Bi-directional"),
+                            ("to_portal", "Atlassian → portal"),
+                            ("to_atlassian", "Portal → Atlassian"),
+                            ("none", "None"),
+                        ],
+                        default="to_portal",
+                        max_length=20,
+                    ),
+                ),
+                ("is_required", models.BooleanField(default=False)),
+                ("is_visible", models.BooleanField(default=True)),
+                (
+                    "is_recon_key",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Matches accounts to identities (case-insensitive)",
+                    ),
+                ),
+                ("is_read_only", models.BooleanField(default=False)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attribute_mappings",
+                        to="connectors.application",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['application', 'position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('application', 'atlassian_attribute'), name='attribute_mapping_unique', violation_error_message='This Atlassian attribute is already mapped.'), models.UniqueConstraint(fields=('application', 'portal_attribute'), name='attribute_mapping_portal_unique', violation_error_message='This portal attribute is already mapped.'), models.UniqueConstraint(condition=models.Q(('is_recon_key', True)), fields=('application',), name='attribute_mapping_one_recon_key', violation_error_message='An Application has one reconciliation key.')],
+                "ordering": ["application", "position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("application", "atlassian_attribute"),
+                        name="attribute_mapping_unique",
+                        violation_error_message="This Atlassian attribute is already mapped.",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("application", "portal_attribute"),
+                        name="attribute_mapping_portal_unique",
+                        violation_error_message="This portal attribute is already mapped.",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_recon_key", True)),
+                        fields=("application",),
+                        name="attribute_mapping_one_recon_key",
+                        violation_error_message="An Application has one reconciliation key.",
+                    ),
+                ],
             },
         ),
     ]

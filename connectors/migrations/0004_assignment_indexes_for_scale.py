@@ -5,34 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connectors', '0003_default_attribute_mappings'),
+        ("connectors", "0003_default_attribute_mappings"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assignment',
-            name='application',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='connectors.application'),
+            model_name="assignment",
+            name="application",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                to="connectors.application",
+            ),
         ),
         migrations.AlterField(
-            model_name='assignment',
-            name='entitlement',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='connectors.entitlement'),
+            model_name="assignment",
+            name="entitlement",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="connectors.entitlement",
+            ),
         ),
         migrations.AlterField(
-            model_name='assignment',
-            name='holder_group',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='A group that holds the entitlement as a whole', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='held_assignments', to='connectors.entitlement'),
+            model_name="assignment",
+            name="holder_group",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="A group that holds the entitlement as a whole",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="held_assignments",
+                to="connectors.entitlement",
+            ),
         ),
         migrations.AlterField(
-            model_name='assignment',
-            name='via_group',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='The group through which the account holds it', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='derived_assignments', to='connectors.entitlement'),
+            model_name="assignment",
+            name="via_group",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="The group through which the account holds it",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="derived_assignments",
+                to="connectors.entitlement",
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(condition=models.Q(('ended_at__isnull', False)), fields=['ended_at'], name='assignment_ended'),
+            model_name="assignment",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", False)),
+                fields=["ended_at"],
+                name="assignment_ended",
+            ),
         ),
     ]

@@ -1,8 +1,10 @@
 """Account changes asked by the connector resource API, queued as provisioning jobs.
 
-Each function writes the job row and its audit event in one transaction (through the
-same outbox as approvals) and enqueues it on commit; the worker does the Atlassian
-calls. Nothing here talks to Atlassian.
+They are the account operations of the admin site and /api/v1/ops/ (issue 9:
+`accounts.create`, `accounts.update`, `accounts.disable`, `accounts.enable`,
+`accounts.delete`): the same job rows, handlers, retries and audit events. Each
+function writes its job(s) in one transaction, enqueued on commit; the worker does the
+Atlassian calls. Nothing here talks to Atlassian.
 """
 
 from __future__ import annotations
@@ -14,94 +16,118 @@ from django.db import transaction
 
 from accessportal.models import User
 from approvals import audit
-from approvals.models import JobKind, ProvisioningJob
-from approvals.outbox import create_job
+from approvals.operations import queue_operation
+from approvals.operations_accounts import writable_mappings
 from approvals.workflow import InvalidRequest
 from connectors.models import Account
 
 if TYPE_CHECKING:
+    from approvals.models import OperationJob
     from connectors.models import Application
 
 REASON = "Connector API"
+# Account attribute (AccountRecord name) → its Atlassian name in the attribute mapping.
+ATLASSIAN_NAMES = {
+    "display_name": "displayName",
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "nickname": "nickName",
+    "title": "title",
+    "department": "department",
+    "organization": "organization",
+    "timezone": "timezone",
+}
 
 
 def request_account_creation(
     application: Application, *, email: str, profile: dict[str, str], by: User
-) -> ProvisioningJob:
+) -> OperationJob:
     """Queue the creation of an Atlassian account; refuse an email already there.
 
-    Raises InvalidRequest when the catalog already has an account with this email.
+    The account is created for the identity with this email, recorded first when the
+    portal does not know the person yet. Raises InvalidRequest for a known email.
     """
     email = email.strip()
     existing = Account.objects.filter(
         application=application, email__iexact=email, removed_at__isnull=True
     ).first()
     if existing is not None:
-        raise InvalidRequest(
-            "An account with this email exists.",
-            field_errors={
-                "email": [f"Account {existing.account_id} already has this email."]
-            },
-        )
+        message = f"Account {existing.account_id} already has this email."
+        raise InvalidRequest(message, {"email": [message]})
     with transaction.atomic():
         identity = User.objects.with_email(email).first() or _new_identity(
             email, profile, by
         )
-        return create_job(
-            JobKind.CREATE_ACCOUNT,
+        return queue_operation(
+            "accounts.create",
+            {"identity": identity.pk},
             application=application,
+            by=by,
             identity=identity,
-            payload={"email": email, **profile},
-            reason=f"{REASON}: create account {email}",
-            created_by=by,
         )
 
 
 def request_account_update(
     account: Account, *, changes: dict[str, str], active: bool | None, by: User
-) -> list[ProvisioningJob]:
-    """Queue attribute changes, then a disable or enable when `active` changes."""
-    jobs: list[ProvisioningJob] = []
+) -> list[OperationJob]:
+    """Queue attribute changes, then a disable or enable when `active` is given.
+
+    Only attributes the Application's attribute mapping lets flow portal → Atlassian
+    may change; others raise InvalidRequest naming them.
+    """
+    writes = _writable_changes(account, changes)
+    jobs: list[OperationJob] = []
     with transaction.atomic():
-        if changes:
-            jobs.append(
-                _account_job(JobKind.UPDATE_ACCOUNT, account, by, {"changes": changes})
-            )
+        if writes:
+            jobs.append(_account_operation("accounts.update", account, by, writes))
         if active is not None:
-            kind = JobKind.ENABLE_ACCOUNT if active else JobKind.DISABLE_ACCOUNT
-            jobs.append(_account_job(kind, account, by, {}))
+            name = "accounts.enable" if active else "accounts.disable"
+            jobs.append(_account_operation(name, account, by))
     return jobs
 
 
-def request_account_deletion(account: Account, *, by: User) -> ProvisioningJob:
+def request_account_deletion(account: Account, *, by: User) -> OperationJob:
     """Queue the removal of the account from the organization."""
-    with transaction.atomic():
-        return _account_job(JobKind.DELETE_ACCOUNT, account, by, {})
+    return _account_operation("accounts.delete", account, by)
 
 
-def _account_job(
-    kind: JobKind, account: Account, by: User, payload: dict
-) -> ProvisioningJob:
-    return create_job(
-        kind,
+def _writable_changes(account: Account, changes: dict[str, str]) -> dict[str, str]:
+    allowed = set(writable_mappings(account.application).values())
+    writes = {ATLASSIAN_NAMES[field]: value for field, value in changes.items()}
+    refused = sorted(name for name in writes if name not in allowed)
+    if refused:
+        message = "The attribute mapping does not let this flow to Atlassian."
+        raise InvalidRequest(message, {name: [message] for name in refused})
+    return writes
+
+
+def _account_operation(
+    name: str, account: Account, by: User, changes: dict[str, str] | None = None
+) -> OperationJob:
+    arguments: dict[str, object] = {
+        "identity": account.identity_id,
+        "account_id": account.account_id,
+    }
+    if changes:
+        arguments["changes"] = changes
+    return queue_operation(
+        name,
+        arguments,
         application=account.application,
+        by=by,
         identity=account.identity,
         account=account,
-        payload={"account_id": account.account_id, **payload},
-        reason=f"{REASON}: {JobKind(kind).label.lower()} {account.account_id}",
-        created_by=by,
     )
 
 
 def _new_identity(email: str, profile: dict[str, str], by: User) -> User:
     """The person the IGA system asks an account for, unknown to the portal so far.
 
-    Provisioning creates accounts for identities (the draft comes from the identity's
+    Accounts are created for identities (the SCIM draft comes from the identity's
     profile), so the person is recorded first; they cannot sign in with a password.
     """
-    username = _free_username(email.split("@")[0] or "person")
     identity = User(
-        username=username,
+        username=_free_username(email.split("@")[0]),
         email=email,
         first_name=profile.get("given_name", "")[:150],
         last_name=profile.get("family_name", "")[:150],
@@ -118,7 +144,7 @@ def _new_identity(email: str, profile: dict[str, str], by: User) -> User:
         "identity.created",
         target=identity,
         actor=by,
-        after={"email": email, "username": username},
+        after={"email": email, "username": identity.username},
         message=f"{REASON}: identity recorded for a new account",
     )
     return identity

@@ -201,6 +201,9 @@ class ConnectorEntitlementSerializer(serializers.ModelSerializer):
 class ConnectorJobSerializer(serializers.ModelSerializer):
     """A queued change and how it went."""
 
+    operation = serializers.SerializerMethodField(
+        help_text="accounts.create, accounts.update, accounts.disable, ..."
+    )
     accountId = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
     maxAttempts = serializers.IntegerField(source="max_attempts")
@@ -214,6 +217,7 @@ class ConnectorJobSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "operation",
             "status",
             "accountId",
             "attempts",
@@ -225,12 +229,13 @@ class ConnectorJobSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_operation(self, job: ProvisioningJob) -> str:
+        return str((job.payload or {}).get("operation", ""))
+
     def get_accountId(self, job: ProvisioningJob) -> str | None:
         if job.account_id:
             return job.account.account_id
-        return (job.result or {}).get("account_id") or (job.payload or {}).get(
-            "account_id"
-        )
+        return (job.result or {}).get("account_id")
 
 
 def profile_changes(validated: dict[str, Any]) -> dict[str, str]:

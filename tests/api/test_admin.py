@@ -44,7 +44,9 @@ def approved(requester, manager, client_for, design_group):
         format="json",
     )
     request_id = made.json()["id"]
-    client_for(manager).post(f"/api/v1/requests/{request_id}/approve/", {}, format="json")
+    client_for(manager).post(
+        f"/api/v1/requests/{request_id}/approve/", {}, format="json"
+    )
     return AccessRequest.objects.get(pk=request_id)
 
 
@@ -113,7 +115,8 @@ def test_admin_retries_a_failed_job_and_the_access_arrives(
     run_jobs()
     job = ProvisioningJob.objects.get(grant__request=approved)
     failed_list = admin_site.get(
-        reverse("admin:approvals_provisioningjob_changelist"), {"status__exact": "failed"}
+        reverse("admin:approvals_provisioningjob_changelist"),
+        {"status__exact": "failed"},
     ).content.decode()
     set_credentials(approved.entitlement.application, valid=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from approvals.models import JobKind, JobStatus, ProvisioningJob
+from approvals.models import JobStatus, ProvisioningJob
 from connectors.models import Account, Entitlement
 from tests.api.conftest import SERVICE_PASSWORD, basic
 
@@ -130,7 +130,7 @@ def test_create_account_queues_a_job_that_creates_it_in_atlassian(
     job = connector_client.get(response["Location"]).json()
 
     assert response.status_code == 202
-    assert response.json()["kind"] == JobKind.CREATE_ACCOUNT
+    assert response.json()["operation"] == "accounts.create"
     assert job["status"] == JobStatus.SUCCEEDED
     created = simulator.state.user_by_email("new.joiner@acme.example")
     assert created is not None
@@ -169,10 +169,46 @@ def test_disabling_an_account_suspends_it_in_atlassian(
     run_jobs()
 
     assert response.status_code == 202
-    assert response.json()["kind"] == JobKind.DISABLE_ACCOUNT
+    assert response.json()["operation"] == "accounts.disable"
     assert not simulator.state.user_by_email("alice.requester@acme.example").active
     body = connector_client.get(f"{BASE}/Account/{alice.account_id}").json()
     assert body["active"] is False
+
+
+def test_updating_attributes_writes_them_to_atlassian(
+    catalog, connector_client, run_jobs, simulator
+):
+    alice = Account.objects.get(email="alice.requester@acme.example")
+
+    response = connector_client.patch(
+        f"{BASE}/Account/{alice.account_id}",
+        {"department": "Platform", "title": "Staff Engineer"},
+        format="json",
+    )
+    run_jobs()
+
+    assert response.status_code == 202
+    assert response.json()["operation"] == "accounts.update"
+    person = simulator.state.user_by_email("alice.requester@acme.example")
+    assert (person.department, person.title) == ("Platform", "Staff Engineer")
+    body = connector_client.get(f"{BASE}/Account/{alice.account_id}").json()
+    assert body["department"] == "Platform"
+
+
+def test_attribute_the_mapping_keeps_from_atlassian_is_a_400(catalog, connector_client):
+    from connectors.models import AttributeMapping, SyncDirection
+
+    AttributeMapping.objects.filter(
+        application=catalog, atlassian_attribute="title"
+    ).update(direction=SyncDirection.TO_PORTAL)
+    alice = Account.objects.get(email="alice.requester@acme.example")
+
+    response = connector_client.patch(
+        f"{BASE}/Account/{alice.account_id}", {"title": "CEO"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "title" in response.json()
 
 
 def test_updating_an_unknown_attribute_is_a_400(catalog, connector_client):
@@ -206,7 +242,11 @@ def test_deleting_an_account_queues_its_removal(
 
     job = ProvisioningJob.objects.get(pk=response.json()["id"])
     assert response.status_code == 202
-    assert (job.kind, job.status) == (JobKind.DELETE_ACCOUNT, JobStatus.SUCCEEDED)
+    assert job.payload["operation"] == "accounts.delete"
+    assert job.status == JobStatus.SUCCEEDED
+    assert not simulator.state.user_by_email("alice.requester@acme.example").active
+    alice.refresh_from_db()
+    assert alice.status == "closed"
     assert job.created_by.username == "idhub"
 
 

@@ -61,6 +61,22 @@ class WaitForOtherJob(Exception):
         self.delay = delay
 
 
+class LeaseLost(Exception):
+    """Another worker took the job over (this one was too slow): stop, record nothing."""
+
+
+def renew_lease(job: ProvisioningJob) -> None:
+    """Extend this worker's lease before a long step; LeaseLost if it was taken over."""
+    now = timezone.now()
+    held = ProvisioningJob.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, claimed_by=job.claimed_by
+    ).update(
+        lease_expires_at=now + timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
+    )
+    if not held:
+        raise LeaseLost(f"Provisioning job {job.pk} was taken over by another worker")
+
+
 def execute_job(job: ProvisioningJob | int) -> ProvisioningJob | None:
     """Claim and run one job; returns the job as it now stands (None if it is gone)."""
     job_id = job.pk if isinstance(job, ProvisioningJob) else int(job)
@@ -128,6 +144,8 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 def _run(job: ProvisioningJob, token: str, connector: Connector) -> None:
     try:
         outcome = perform(job, connector)
+    except LeaseLost as lost:
+        logger.info("%s; its outcome is theirs to record", lost)
     except WaitForOtherJob as wait:
         job_outcomes.job_deferred(
             job.pk, token=token, delay=wait.delay, reason=wait.reason
@@ -228,7 +246,9 @@ def _grant(job: ProvisioningJob, connector: Connector) -> Outcome:
     if entitlement is None:
         raise Invalid("The job names no entitlement to grant.")
     account = accounts.ensure_account(job, connector)
+    renew_lease(job)  # creating the account may have taken long (429s, SCIM)
     result = connector.grant(account.account_id, entitlement.ref)
+    renew_lease(job)
     if not connector.has_assignment(account.account_id, entitlement.ref):
         raise Unavailable(
             "Atlassian does not show the access yet (read-back); retrying"
@@ -266,6 +286,7 @@ def _revoke(job: ProvisioningJob, connector: Connector) -> Outcome:
             "No Atlassian account: nothing to remove", {"already_done": True}
         )
     result = connector.revoke(account.account_id, entitlement.ref)
+    renew_lease(job)
     if connector.has_assignment(account.account_id, entitlement.ref):
         raise Unavailable("Atlassian still shows the access (read-back); retrying")
     accounts.record_assignments(account, entitlement, result.also_revoked, held=False)

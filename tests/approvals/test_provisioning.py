@@ -364,3 +364,23 @@ def test_backoff_grows_and_never_undercuts_retry_after(settings):
     assert 16 <= backoff_seconds(5) <= 32
     assert 30 <= backoff_seconds(10) <= 60
     assert backoff_seconds(1, retry_after=45) >= 45
+
+
+def test_worker_whose_job_was_taken_over_records_nothing(
+    alice, manager, design_group, simulator
+):
+    access_request = approve_for(alice, design_group, manager)
+    job = grant_job(access_request)
+    inner = simulator.transport()
+
+    def slow_worker(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "/group/user" in request.url.path:
+            # While this worker waits for Atlassian, its lease runs out and another takes over.
+            ProvisioningJob.objects.filter(pk=job.pk).update(claimed_by="other-worker")
+        return inner.handle_request(request)
+
+    with use_transport(httpx.MockTransport(slow_worker)):
+        after = execute_job(job)
+
+    assert (after.status, after.claimed_by) == (JobStatus.RUNNING, "other-worker")
+    assert not AuditEvent.objects.filter(action="grant.activated").exists()

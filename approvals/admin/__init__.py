@@ -8,6 +8,7 @@ the web pages and the API do.
 from approvals.admin import (  # noqa: F401  (each module registers its admins)
     audit,
     drift,
+    identities,
     operations,
     provisioning,
     requests,

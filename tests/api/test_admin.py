@@ -103,6 +103,7 @@ def test_admin_reconciles_and_sees_the_progress(admin_site, catalog):
 
     assert run.is_incremental
     assert f"run #{run.pk}" in queued_page.content.decode()
+    assert "refreshes every 2 seconds" in queued_page.content.decode()
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
     assert "accounts" in done_page.content.decode()
@@ -247,3 +248,31 @@ def test_audit_trail_search_and_export(admin_site, approved):
     assert "request.approved" in found.content.decode()
     assert exported["Content-Type"].startswith("text/csv")
     assert b"request.submitted" in b"".join(exported.streaming_content)
+
+
+def test_admin_deactivates_a_leaver_and_their_access_goes(
+    admin_site, approved, run_jobs, simulator
+):
+    run_jobs()
+    grant = Grant.objects.get(request=approved)
+    person = approved.beneficiary
+    page = admin_site.get(reverse("admin:accessportal_user_change", args=[person.pk]))
+
+    done = run_action_on(
+        admin_site, "accessportal_user", "deactivate_identities", [person.pk]
+    )
+    run_jobs()
+
+    assert "design" in page.content.decode()
+    assert "Deactivated: 1 of 1" in done.content.decode()
+    grant.refresh_from_db()
+    person.refresh_from_db()
+    assert grant.state == GrantState.REVOKED
+    assert not person.is_active
+    assert not simulator.state.is_group_member("design", grant.account.account_id)
+
+
+def run_action_on(client, changelist: str, action: str, ids: list[int]):
+    url = reverse(f"admin:{changelist}_changelist")
+    data = {"action": action, ACTION_CHECKBOX_NAME: [str(i) for i in ids]}
+    return client.post(url, data, follow=True)

@@ -384,3 +384,25 @@ def test_worker_whose_job_was_taken_over_records_nothing(
 
     assert (after.status, after.claimed_by) == (JobStatus.RUNNING, "other-worker")
     assert not AuditEvent.objects.filter(action="grant.activated").exists()
+
+
+def test_leaver_loses_access_and_account_in_atlassian(
+    alice, manager, admin, design_group, simulator
+):
+    access_request = approve_for(alice, design_group, manager)
+    execute_job(grant_job(access_request))
+
+    workflow.deactivate_identity(alice, by=admin)
+    for job in ProvisioningJob.objects.due():
+        execute_job(job)
+
+    with simulator.lock:
+        atlassian_user = simulator.state.user_by_email(alice.email)
+    assert not simulator_shows(simulator, design_group, alice.email)
+    assert not atlassian_user.active
+    assert Account.objects.get(identity=alice).status == "suspended"
+    assert set(ProvisioningJob.objects.values_list("kind", "status")) == {
+        (JobKind.GRANT, JobStatus.SUCCEEDED),
+        (JobKind.REVOKE, JobStatus.SUCCEEDED),
+        (JobKind.DISABLE_ACCOUNT, JobStatus.SUCCEEDED),
+    }

@@ -237,16 +237,7 @@ def _check_missing(
     )
     active.filter(is_missing=True).filter(Exists(present)).update(is_missing=False)
     missing = active.filter(activated_at__lt=since).exclude(Exists(present))
-    for grant in missing.filter(is_missing=False).select_related("request"):
-        with transaction.atomic():
-            Grant.objects.filter(pk=grant.pk).update(is_missing=True)
-            audit.record(
-                "grant.missing",
-                target=grant,
-                request=grant.request,
-                after={"is_missing": True},
-                message="Drift: Atlassian no longer shows this access",
-            )
+    _flag_missing(missing.filter(is_missing=False))
     open_findings = DriftFinding.objects.filter(
         application=application, kind=DriftKind.MISSING, status=DriftStatus.OPEN
     )
@@ -267,6 +258,20 @@ def _check_missing(
     return _insert(
         application, DriftKind.MISSING, fresh.iterator(chunk_size=BATCH), run, now
     ), resolved
+
+
+def _flag_missing(grants: Any) -> None:
+    """Mark newly missing grants, each with an audit event on its request's timeline."""
+    for grant in grants.select_related("request"):
+        with transaction.atomic():
+            Grant.objects.filter(pk=grant.pk).update(is_missing=True)
+            audit.record(
+                "grant.missing",
+                target=grant,
+                request=grant.request,
+                after={"is_missing": True},
+                message="Drift: Atlassian no longer shows this access",
+            )
 
 
 # --- acting on findings ---------------------------------------------------------------

@@ -220,12 +220,21 @@ def _create_request(
         },
         message=justification,
     )
+    _start_approval(access_request, policy)
+    return access_request
+
+
+def _start_approval(access_request: AccessRequest, policy: Policy) -> None:
+    """Create the request's approval steps and open the first (or approve at once)."""
     plans = policies.plan_steps(
-        policy, entitlement=entitlement, beneficiary=beneficiary, requester=requester
+        policy,
+        entitlement=access_request.entitlement,
+        beneficiary=access_request.beneficiary,
+        requester=access_request.requester,
     )
     if not plans:
         approve_finally(access_request, actor=None, message="Approved automatically")
-        return access_request
+        return
     for order, plan in enumerate(plans, start=1):
         step = ApprovalStep.objects.create(
             request=access_request,
@@ -235,7 +244,6 @@ def _create_request(
         )
         step.approvers.set(plan.approvers)
     open_step(access_request.steps.get(order=1), note=plans[0].note)
-    return access_request
 
 
 def request_extension(

@@ -112,17 +112,23 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    """The header line, then one line per row (dicts keyed by column)."""
+def csv_lines(rows: Iterable[dict], *, batch: int = 500) -> Iterator[str]:
+    """The header line, then the rows (dicts keyed by column), `batch` lines a chunk."""
     writer = csv.writer(_Line())
     columns: list[str] | None = None
+    lines: list[str] = []
     for row in rows:
         if columns is None:
             columns = [c for c in CSV_COLUMNS if c in row] or list(row)
             yield writer.writerow(columns)
-        yield writer.writerow([safe_cell(row.get(column)) for column in columns])
+        lines.append(writer.writerow([safe_cell(row.get(c)) for c in columns]))
+        if len(lines) >= batch:
+            yield "".join(lines)
+            lines.clear()
     if columns is None:
         yield writer.writerow(CSV_COLUMNS)
+    if lines:
+        yield "".join(lines)
 
 
 def event_rows(queryset: QuerySet[AuditEvent]) -> Iterator[dict]:

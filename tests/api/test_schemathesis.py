@@ -44,15 +44,25 @@ def operations() -> list[tuple[str, str, GenerationMode]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def loaded_schema():
+    """The schema, loaded once: the committed file, which test_schema proves current."""
+    from django.core.wsgi import get_wsgi_application
+
+    schema = schemathesis.openapi.from_dict(yaml.safe_load(COMMITTED.read_text()))
+    schema.app = get_wsgi_application()
+    schema.location = "/api/schema/"
+    return schema
+
+
 @pytest.fixture
-def api_schema(application, admin, service_account):
-    """The served schema, with a small catalog behind the API.
+def api_schema(loaded_schema, application, admin, service_account):
+    """The schema, with a small catalog behind the API.
 
     `application` routes every connector to the in-process simulator, so the
     operations that read Atlassian live never leave the process.
     """
     from django.core.signals import request_finished, request_started
-    from django.core.wsgi import get_wsgi_application
     from django.db import close_old_connections
 
     group = EntitlementFactory(application=application)
@@ -63,7 +73,7 @@ def api_schema(application, admin, service_account):
     # across requests instead of closing it when each request finishes.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    yield loaded_schema
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

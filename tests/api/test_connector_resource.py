@@ -270,3 +270,31 @@ def test_service_account_command_is_idempotent_and_keeps_the_password(
     service_account.refresh_from_db()
     assert service_account.check_password(SERVICE_PASSWORD)
     assert service_account.groups.filter(name="connector-service").count() == 1
+
+
+def test_service_account_command_generates_a_password_and_audits(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accessportal.models import User
+    from approvals.models import AuditEvent
+
+    out = StringIO()
+    call_command("create_connector_service_account", "sailpoint", stdout=out)
+
+    password = out.getvalue().split("Password (shown once): ")[1].split()[0]
+    user = User.objects.get(username="sailpoint")
+    assert user.check_password(password)
+    assert not user.is_staff
+    event = AuditEvent.objects.get(action="identity.service_account")
+    assert password not in str(event.after) + event.message
+
+
+def test_an_administrator_cannot_become_the_service_account(admin):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="administrator"):
+        call_command("create_connector_service_account", "admin", stdout=StringIO())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from approvals.models import JobStatus, ProvisioningJob
+from approvals.models import AuditEvent, JobStatus, ProvisioningJob
 from connectors.models import ReconciliationRun, RunStatus
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,8 @@ def test_admin_starts_a_reconciliation_and_gets_202_with_the_run(
     assert sorted(run.only) == ["accounts", "groups"]
     assert run.triggered_by == admin
     assert len(callbacks) == 1  # the worker is told once the run row is committed
+    event = AuditEvent.objects.get(action="reconciliation.queued")
+    assert (event.actor, event.target_id) == (admin, str(run.pk))
 
 
 def test_second_reconciliation_while_one_is_active_is_409(admin, client_for, catalog):

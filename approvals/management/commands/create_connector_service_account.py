@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accessportal.models import User
+from approvals import audit
 from approvals.api.permissions import CONNECTOR_SERVICE_GROUP
 
 
@@ -58,6 +59,17 @@ class Command(BaseCommand):
             user.save()
             group, _ = Group.objects.get_or_create(name=CONNECTOR_SERVICE_GROUP)
             user.groups.add(group)
+            audit.record(
+                "identity.service_account",
+                target=user,
+                after={"group": CONNECTOR_SERVICE_GROUP, "created": created},
+                message=(
+                    "Connector service account "
+                    + ("created" if created else "updated")
+                    + ("; password set" if password is not None else "")
+                    + " (manage.py create_connector_service_account)"
+                ),
+            )
         self.report(user, created=created, generated=generated)
 
     def chosen_password(self, options: dict[str, Any]) -> str | None:

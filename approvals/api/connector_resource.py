@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -110,6 +112,25 @@ class ConnectorAccountViewSet(
             )
             .order_by("id")
         )
+
+    def get_object(self) -> Account:
+        # accountIds are global: one person may be in two connected organizations.
+        matches = self.filter_queryset(self.get_queryset()).filter(
+            account_id=self.kwargs["id"]
+        )
+        found = list(matches[:2])
+        if not found:
+            raise Http404
+        if len(found) > 1:
+            raise ValidationError(
+                {
+                    "application": [
+                        "This account is in several applications: add ?application=<id>."
+                    ]
+                }
+            )
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     @extend_schema(
         summary="Create an account (queued)",

@@ -298,3 +298,22 @@ def test_an_administrator_cannot_become_the_service_account(admin):
 
     with pytest.raises(CommandError, match="administrator"):
         call_command("create_connector_service_account", "admin", stdout=StringIO())
+
+
+def test_an_account_in_two_applications_needs_the_application(
+    catalog, connector_client
+):
+    from tests.factories import AccountFactory, ApplicationFactory
+
+    alice = Account.objects.get(email="alice.requester@acme.example")
+    other = ApplicationFactory(name="Second organization")
+    AccountFactory(application=other, account_id=alice.account_id)
+
+    ambiguous = connector_client.delete(f"{BASE}/Account/{alice.account_id}")
+    chosen = connector_client.get(
+        f"{BASE}/Account/{alice.account_id}", {"application": other.pk}
+    )
+
+    assert ambiguous.status_code == 400
+    assert "application" in ambiguous.json()
+    assert chosen.json()["applicationId"] == other.pk

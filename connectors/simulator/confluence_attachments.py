@@ -7,8 +7,12 @@ from email.policy import HTTP
 from typing import Any
 
 from connectors.simulator import confluence_tasks
-from connectors.simulator.confluence import V1, V2, next_links, v2_limit
-from connectors.simulator.confluence_content import content_or_404, delete_content
+from connectors.simulator.confluence import V1, V2, next_links, space_by_id, v2_limit
+from connectors.simulator.confluence_content import (
+    content_or_404,
+    content_v2,
+    delete_content,
+)
 from connectors.simulator.paging import (
     decode_cursor,
     encode_cursor,
@@ -78,6 +82,33 @@ def list_page_attachments(ctx: Ctx) -> Response:
         ctx,
         next_cursor,
         {"results": [attachment_v2(ctx.state.content[i]) for i in chosen]},
+    )
+    return json_response(data, headers=headers)
+
+
+@route("GET", V2 + "/spaces/{space_id}/pages")
+def list_space_pages(ctx: Ctx) -> Response:
+    """A space's pages, cursor paging; filters status and title."""
+    space, limit = space_by_id(ctx), v2_limit(ctx)
+    statuses = set(ctx.args("status")) or {"current"}
+    title = ctx.arg("title")
+    keys = sorted(
+        c.id
+        for c in ctx.state.content.values()
+        if c.type == "page"
+        and c.space_id == space.id
+        and c.status in statuses
+        and (not title or c.title == title)
+    )
+    cursor = ctx.arg("cursor")
+    chosen, more = take_page(
+        iter_after(keys, decode_cursor(cursor) if cursor else None), limit
+    )
+    next_cursor = encode_cursor(chosen[-1]) if more and chosen else None
+    data, headers = next_links(
+        ctx,
+        next_cursor,
+        {"results": [content_v2(ctx, ctx.state.content[i]) for i in chosen]},
     )
     return json_response(data, headers=headers)
 

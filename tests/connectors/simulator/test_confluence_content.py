@@ -314,3 +314,36 @@ def test_restriction_reads_and_user_delete(sim: Simulator, wiki: httpx.Client) -
     assert removed.status_code == 200
     assert wiki.get(f"{base}/read/user", params={"accountId": alice}).status_code == 404
     assert wiki.get("/rest/api/content/1/restriction").status_code == 404
+
+
+def test_space_pages_are_listed_once_each_across_cursor_pages(
+    sim: Simulator, wiki: httpx.Client
+) -> None:
+    created = {page(wiki, sim, title=f"Note {n}")["id"] for n in range(7)}
+    seen: list[str] = []
+    url: str | None = f"/api/v2/spaces/{space(sim)}/pages?limit=3"
+
+    while url:
+        response = wiki.get(url)
+        assert response.status_code == 200
+        seen += [item["id"] for item in response.json()["results"]]
+        url = response.json()["_links"].get("next", "").removeprefix("/wiki") or None
+
+    assert created <= set(seen)
+    assert len(seen) == len(set(seen))
+
+
+def test_space_pages_leave_out_trashed_pages(
+    sim: Simulator, wiki: httpx.Client
+) -> None:
+    doomed = page(wiki, sim, title="Old")
+    wiki.delete(f"/api/v2/pages/{doomed['id']}")
+
+    titles = [
+        item["title"]
+        for item in wiki.get(f"/api/v2/spaces/{space(sim)}/pages?limit=250").json()[
+            "results"
+        ]
+    ]
+
+    assert "Old" not in titles

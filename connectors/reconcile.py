@@ -156,7 +156,7 @@ def execute_run(
         "reconciliation run %s of application %s started", run.pk, run.application_id
     )
     try:
-        with large_page_cache():
+        with large_page_cache(megabytes=64):
             Reconciliation(run, connector, tracker).execute()
     except ConnectorError as error:
         _finish(run, tracker, RunStatus.FAILED, str(error))
@@ -359,6 +359,7 @@ class Reconciliation:
         for record in read_ahead(records, size=20000):
             writer.add(record)
         writer.flush()
+        writer.flush_derived()
         self.tracker.finish_phase()
 
     @property

@@ -263,3 +263,59 @@ def test_incremental_run_without_a_full_run_runs_full(application):
     assert run.status == RunStatus.SUCCEEDED
     assert "No earlier full run" in " ".join(run.errors)
     assert ReconciliationRun.objects.count() == 1
+
+
+# -- derived access --------------------------------------------------------------------------
+
+
+def first_member(simulator, group_name):
+    group = sim_group(simulator, group_name)
+    return simulator.state.users[group.members[0]]
+
+
+def test_member_added_to_a_group_gets_what_the_group_holds(application, simulator):
+    reconcile(application)
+    simulator.state.add_member(
+        sim_group(simulator, "design"), sim_user(simulator, ALICE)
+    )
+
+    run = reconcile(application)
+
+    assert holds(ALICE, "design")
+    assert holds(ALICE, "WEB · Member", via="design")
+    assert run.counts["derived_assignments"]["created"] >= 1
+
+
+@pytest.mark.parametrize("scope", [{}, {"project": ["API"]}])
+def test_group_made_a_role_actor_gives_its_members_access(
+    application, simulator, scope
+):
+    reconcile(application)
+    seller = first_member(simulator, "sales")
+    simulator.state.project_by_key["API"].groups[sim_role_id(simulator, "Viewer")].add(
+        sim_group(simulator, "sales").seq
+    )
+
+    reconcile(application, scope=scope)
+
+    assert group_holds("sales", "API · Viewer")
+    assert holds(seller.email, "API · Viewer", via="sales")
+
+
+def test_group_no_longer_a_role_actor_ends_its_members_derived_access(
+    application, simulator
+):
+    reconcile(application)
+    alice = ALICE
+    assert holds(alice, "MOB · Member", via="engineering")
+    simulator.state.project_by_key["MOB"].groups[
+        sim_role_id(simulator, "Member")
+    ].discard(sim_group(simulator, "engineering").seq)
+
+    run = reconcile(application, scope={"project": ["MOB"]})
+
+    assert not group_holds("engineering", "MOB · Member")
+    assert not holds(alice, "MOB · Member", via="engineering")
+    assert run.counts["derived_assignments"]["removed"] == len(
+        sim_group(simulator, "engineering").members
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
@@ -625,3 +626,12 @@ class AttributeMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.atlassian_attribute} → {self.portal_attribute}"
+
+    def clean(self) -> None:
+        """Reconciliation matches accounts by email or login only."""
+        if self.is_recon_key and self.portal_attribute not in ("email", "login"):
+            raise ValidationError(
+                {
+                    "is_recon_key": "The reconciliation key must be the email or the login."
+                }
+            )

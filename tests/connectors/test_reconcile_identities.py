@@ -130,3 +130,18 @@ def test_superuser_is_never_deactivated_by_the_trusted_source(
     reconcile(application)
 
     assert User.objects.get(email=ALICE).is_active
+
+
+def test_reconciliation_key_must_be_email_or_login(application):
+    from django.core.exceptions import ValidationError
+
+    department = AttributeMapping.objects.get(
+        application=application, atlassian_attribute="department"
+    )
+    AttributeMapping.objects.filter(application=application, is_recon_key=True).update(
+        is_recon_key=False
+    )
+    department.is_recon_key = True
+
+    with pytest.raises(ValidationError, match="email or the login"):
+        department.full_clean()

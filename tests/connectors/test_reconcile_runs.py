@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -9,7 +10,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils.timezone import now
 
-from connectors.models import Assignment, ReconciliationRun, RunStatus, RunTrigger
+from connectors.models import (
+    Account,
+    Assignment,
+    ReconciliationRun,
+    RunStatus,
+    RunTrigger,
+)
 from connectors.reconcile import (
     InvalidRunRequest,
     RunAlreadyActive,
@@ -17,7 +24,7 @@ from connectors.reconcile import (
     start_run,
 )
 from connectors.signals import reconciliation_finished
-from connectors.tasks import reconcile_all_applications
+from connectors.tasks import reconcile_all_applications, reconcile_application
 from tests.connectors.reconcile_support import holds, reconcile, sim_group, sim_user
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +200,19 @@ def test_schedule_queues_a_run_per_application_and_skips_busy_ones(
     assert run.is_incremental
     assert run.trigger == RunTrigger.SCHEDULE
     assert len(sent) == 1  # the task is sent once the row is committed
+
+
+@pytest.mark.worker
+def test_a_real_worker_executes_a_queued_run(served_application, celery_worker):
+    run = start_run(served_application, trigger=RunTrigger.ADMIN)
+
+    reconcile_application.delay(run.pk)
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            break
+        time.sleep(0.5)
+    assert run.status == RunStatus.SUCCEEDED, run.error or celery_worker.log()[-3000:]
+    assert Account.objects.filter(application=served_application).count() > 0

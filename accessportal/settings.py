@@ -339,6 +339,8 @@ ATLASSIAN_DEFAULT_GROUPS = env.list(
     "ATLASSIAN_DEFAULT_GROUPS", default=["jira-software-users", "confluence-users"]
 )
 ATLASSIAN_MAX_CONCURRENCY = env.int("ATLASSIAN_MAX_CONCURRENCY", default=8)
+ATLASSIAN_CONNECT_TIMEOUT = env.float("ATLASSIAN_CONNECT_TIMEOUT", default=5.0)
+ATLASSIAN_READ_TIMEOUT = env.float("ATLASSIAN_READ_TIMEOUT", default=30.0)
 if IS_PRODUCTION and ATLASSIAN_API_TOKEN == "demo-api-token":  # noqa: S105
     ATLASSIAN_API_TOKEN = ""  # never ship the simulator's demo credential
 

@@ -11,7 +11,12 @@ import os
 from accessportal.settings import *  # noqa: F403
 from accessportal.settings import BROKER_DIR, CELERY_BROKER_URL, DATABASES, VAR_DIR
 
-TEST_RUN_ID = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One id per test session, inherited by the worker processes the tests start, so that
+# two sessions in one checkout never share a test database or a broker folder.
+TEST_RUN_ID = os.environ.setdefault(
+    "ACCESSPORTAL_TEST_RUN_ID",
+    f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}",
+)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {

@@ -51,6 +51,8 @@ def connection_settings(application: Application) -> object:
         default_groups=tuple(application.default_groups or ()),
         max_concurrency=application.max_concurrency
         or settings.ATLASSIAN_MAX_CONCURRENCY,
+        connect_timeout=settings.ATLASSIAN_CONNECT_TIMEOUT,
+        read_timeout=settings.ATLASSIAN_READ_TIMEOUT,
     )
 
 

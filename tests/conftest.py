@@ -57,6 +57,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI=true a skipped server test is a failure: CI must run them all."""
+    broker_dir = getattr(settings, "TEST_BROKER_DIR", None)
+    if broker_dir:  # this session's own folder (see settings_test.TEST_RUN_ID)
+        shutil.rmtree(broker_dir, ignore_errors=True)
     if os.environ.get("CI") == "true" and _skipped_server_tests:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:

@@ -206,15 +206,8 @@ class AssignmentWriter:
         by_group = [k for k in keys if k[2] is not None]
         current = Assignment.objects.current()
         if by_account:
-            rows = current.filter(
-                entitlement_id__in={k[0] for k in by_account},
-                account_id__in={k[1] for k in by_account},
-            ).values_list(
-                "pk", "entitlement_id", "account_id", "via_group_id", "first_seen"
-            )
-            # via_group is filtered here, not in SQL: "IS NULL" lures SQLite to a bad index.
             stored.update(
-                {(e, a, None): (pk, f) for pk, e, a, via, f in rows if via is None}
+                _stored_direct({k[1] for k in by_account}, {k[0] for k in by_account})
             )
         if by_group:
             rows = current.filter(
@@ -223,6 +216,40 @@ class AssignmentWriter:
             ).values_list("pk", "entitlement_id", "holder_group_id", "first_seen")
             stored.update({(e, None, g): (pk, f) for pk, e, g, f in rows})
         return stored
+
+
+def _stored_direct(
+    accounts: set[int | None], entitlements: set[int]
+) -> dict[Key, tuple[int, datetime]]:
+    """Current direct assignments of these accounts to these entitlements.
+
+    Looked up in the (account, entitlement) partial unique index. Without statistics
+    SQLite prefers the (entitlement, ended_at) index, which walks every member of a
+    group of 100,000 for each batch: INDEXED BY says which index to use.
+    """
+    table = connection.ops.quote_name(Assignment._meta.db_table)
+    hint = (
+        " INDEXED BY assignment_direct_unique" if connection.vendor == "sqlite" else ""
+    )
+    sql = (
+        f"SELECT id, entitlement_id, account_id, first_seen FROM {table}{hint} "  # noqa: S608 - our names
+        f"WHERE account_id IN ({', '.join(['%s'] * len(accounts))}) "
+        f"AND entitlement_id IN ({', '.join(['%s'] * len(entitlements))}) "
+        "AND account_id IS NOT NULL AND ended_at IS NULL AND via_group_id IS NULL"
+    )
+    field = Assignment._meta.get_field("first_seen")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*accounts, *entitlements])
+        rows = cursor.fetchall()
+    converters = connection.ops.get_db_converters(
+        field.get_col(Assignment._meta.db_table)
+    )
+    result: dict[Key, tuple[int, datetime]] = {}
+    for pk, entitlement, account, first_seen in rows:
+        for converter in converters:
+            first_seen = converter(first_seen, field, connection)
+        result[(entitlement, account, None)] = (pk, first_seen)
+    return result
 
 
 # -- derived assignments at the sweep ---------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Q
 
 from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, Resource
@@ -87,14 +87,22 @@ def plan_sweep(
         )
         plan.entitlements = _unseen(covered, index.seen_entitlements, "kind")
         # Org role holders are not read (one call per user): never sweep them.
-        read = covered.exclude(kind=EntitlementKind.ORG_ROLE).values("pk")
+        kinds = dict(
+            covered.exclude(kind=EntitlementKind.ORG_ROLE).values_list("pk", "kind")
+        )
         assignments = Assignment.objects.current().filter(
             application=application,
             via_group__isnull=True,
             first_seen__lt=started_at,  # provisioned while the run ran: not judged
-            entitlement_id__in=Subquery(read),
         )
-        plan.assignments = _unseen(assignments, assignments_seen, "entitlement__kind")
+        rows = assignments.values_list("pk", "entitlement_id").iterator(
+            chunk_size=10000
+        )
+        plan.assignments = [
+            (pk, kinds[entitlement])
+            for pk, entitlement in rows
+            if entitlement in kinds and pk not in assignments_seen
+        ]
     return plan
 
 
@@ -132,7 +140,7 @@ def apply_sweep(
         ).update(ended_at=stamp)
     for _, kind in plan.assignments:
         tracker.count(count_key(kind), "removed")
-    end_orphaned(application, stamp, tracker)
+    end_orphaned(application, plan, stamp, tracker)
     tracker.count(
         "derived_assignments",
         "removed",
@@ -146,29 +154,28 @@ def apply_sweep(
 
 
 def end_orphaned(
-    application: Application, stamp: datetime, tracker: RunTracker
+    application: Application, plan: SweepPlan, stamp: datetime, tracker: RunTracker
 ) -> None:
-    """End direct assignments whose account, entitlement or holder group is removed."""
-    orphaned = (
-        Assignment.objects.current()
-        .filter(application=application, via_group__isnull=True)
-        .filter(
-            Q(account__removed_at__isnull=False)
-            | Q(entitlement__removed_at__isnull=False)
-            | Q(holder_group__removed_at__isnull=False)
-        )
+    """End direct assignments of the accounts and entitlements this sweep removed."""
+    current = Assignment.objects.current().filter(
+        application=application, via_group__isnull=True
     )
-    for row in orphaned.values("entitlement__kind").annotate(number=Count("pk")):
-        tracker.count(count_key(row["entitlement__kind"]), "removed", row["number"])
-    Assignment.objects.filter(pk__in=Subquery(orphaned.values("pk"))).update(
-        ended_at=stamp
-    )
+    removed_entitlements = [pk for pk, _ in plan.entitlements]
+    chunks = [Q(account_id__in=c) for c in batched(plan.accounts, CHUNK)] + [
+        Q(entitlement_id__in=c) | Q(holder_group_id__in=c)
+        for c in batched(removed_entitlements, CHUNK)
+    ]
+    for condition in chunks:
+        orphaned = current.filter(condition)
+        for row in orphaned.values("entitlement__kind").annotate(number=Count("pk")):
+            tracker.count(count_key(row["entitlement__kind"]), "removed", row["number"])
+        orphaned.update(ended_at=stamp)
 
 
 def touch_last_seen(
     application: Application, filters: SweepFilters, stamp: datetime
 ) -> None:
-    """After a full run: everything still present that the run covered was seen now."""
+    """After a full run: accounts, resources and entitlements still present were seen now."""
     if filters.accounts is not None:
         Account.objects.present().filter(
             application=application, last_seen__lt=stamp
@@ -185,11 +192,5 @@ def touch_last_seen(
         .filter(filters.entitlements)
     )
     covered.filter(last_seen__lt=stamp).update(last_seen=stamp)
-    Assignment.objects.current().filter(
-        application=application,
-        via_group__isnull=True,  # derived rows: their last_seen is their first_seen
-        last_seen__lt=stamp,
-        entitlement_id__in=Subquery(
-            covered.exclude(kind=EntitlementKind.ORG_ROLE).values("pk")
-        ),
-    ).update(last_seen=stamp)
+    # Assignments are not touched: millions of rows rewritten every night for a date
+    # that says nothing new (a current assignment held at the last run that covered it).

@@ -1,0 +1,203 @@
+"""Admin of what reconciliation found: accounts, resources, entitlements, assignments.
+
+Rows mirror Atlassian: they are shown and searched, never added or deleted here, and
+only what the portal owns can be edited (an account's identity; an entitlement's owner
+and whether it is requestable). Lists of millions of rows skip the full count.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from connectors.models import Account, Assignment, Entitlement, Resource
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+
+class PresenceFilter(admin.SimpleListFilter):
+    title = "in Atlassian"
+    parameter_name = "present"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, str]]:
+        return [("yes", "Present"), ("no", "Removed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(removed_at__isnull=self.value() == "yes")
+        return queryset
+
+
+class CatalogAdmin(admin.ModelAdmin):
+    """Catalog rows come from Atlassian: shown, searched, never added or deleted here."""
+
+    show_full_result_count = False  # counting millions of rows on every page is slow
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        editable = set(getattr(self, "editable_fields", ()))
+        return [f.name for f in self.model._meta.fields if f.name not in editable]
+
+
+def _assignments_link(label: str, **filters: Any) -> str:
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    return format_html(
+        '<a href="{}?{}">{}</a>',
+        reverse("admin:connectors_assignment_changelist"),
+        query,
+        label,
+    )
+
+
+@admin.register(Account)
+class AccountAdmin(CatalogAdmin):
+    list_display = (
+        "display_name",
+        "email",
+        "status",
+        "account_type",
+        "is_managed",
+        "identity",
+        "last_active",
+        "removed_at",
+        "access",
+    )
+    list_filter = (
+        "application",
+        "status",
+        "account_type",
+        "is_managed",
+        PresenceFilter,
+    )
+    search_fields = ("email", "display_name", "account_id", "user_name")
+    list_select_related = ("identity",)
+    raw_id_fields = ("identity",)
+    editable_fields = ("identity",)
+
+    @admin.display(description="Access")
+    def access(self, account: Account) -> str:
+        return _assignments_link(
+            "assignments", account__exact=account.pk, current="yes"
+        )
+
+
+@admin.register(Resource)
+class ResourceAdmin(CatalogAdmin):
+    list_display = ("key", "name", "kind", "owner", "application", "removed_at")
+    list_filter = ("kind", "application", PresenceFilter)
+    search_fields = ("key", "name", "external_id")
+    list_select_related = ("owner", "application")
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(CatalogAdmin):
+    list_display = (
+        "display_name",
+        "kind",
+        "resource",
+        "owner",
+        "is_requestable",
+        "is_managed_externally",
+        "removed_at",
+        "holders",
+    )
+    list_filter = (
+        "kind",
+        "application",
+        "is_requestable",
+        "is_managed_externally",
+        PresenceFilter,
+    )
+    search_fields = ("display_name", "name", "external_id", "resource__key")
+    list_select_related = ("resource", "owner")
+    raw_id_fields = ("owner",)
+    editable_fields = ("owner", "is_requestable")
+
+    @admin.display(description="Holders")
+    def holders(self, entitlement: Entitlement) -> str:
+        return _assignments_link(
+            "assignments", entitlement__exact=entitlement.pk, current="yes"
+        )
+
+
+class CurrentFilter(admin.SimpleListFilter):
+    title = "current"
+    parameter_name = "current"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, str]]:
+        return [("yes", "Holds now"), ("no", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(ended_at__isnull=self.value() == "yes")
+        return queryset
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = "held"
+    parameter_name = "held"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, str]]:
+        return [
+            ("direct", "Directly by an account"),
+            ("derived", "Through a group"),
+            ("group", "By a whole group"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        chosen = {
+            "direct": "direct",
+            "derived": "derived",
+            "group": "held_by_groups",
+        }.get(self.value() or "")
+        return getattr(queryset, chosen)() if chosen else queryset
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(CatalogAdmin):
+    list_display = (
+        "entitlement",
+        "holder",
+        "via_group",
+        "origin",
+        "first_seen",
+        "last_seen",
+        "ended_at",
+    )
+    list_filter = (
+        CurrentFilter,
+        HeldFilter,
+        "origin",
+        "entitlement__kind",
+        "application",
+    )
+    search_fields = (
+        "account__email",
+        "account__display_name",
+        "entitlement__display_name",
+        "holder_group__name",
+    )
+    list_select_related = ("entitlement", "account", "holder_group", "via_group")
+    raw_id_fields = ("entitlement", "account", "holder_group", "via_group")
+
+    @admin.display(description="Holder")
+    def holder(self, assignment: Assignment) -> str:
+        if assignment.holder_group_id:
+            return f"group {assignment.holder_group}"
+        return str(assignment.account)

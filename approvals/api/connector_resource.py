@@ -114,9 +114,12 @@ class ConnectorAccountViewSet(
         )
 
     def get_object(self) -> Account:
+        account_id = self.kwargs["id"]
+        if "\x00" in account_id:  # PostgreSQL refuses NUL in text: no such account
+            raise Http404
         # accountIds are global: one person may be in two connected organizations.
         matches = self.filter_queryset(self.get_queryset()).filter(
-            account_id=self.kwargs["id"]
+            account_id=account_id
         )
         found = list(matches[:2])
         if not found:

@@ -7,10 +7,11 @@ their bug instead of relying on a coercion nobody documented.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
-from django_filters import BooleanFilter
+from django_filters import BooleanFilter, DateTimeFilter
 from rest_framework import serializers
 
 
@@ -83,3 +84,22 @@ class StrictBooleanFilter(BooleanFilter):
         # quietly turn anything unknown into "not given").
         kwargs.setdefault("widget", forms.TextInput)
         super().__init__(*args, **kwargs)
+
+
+class _UTCDateTimeField(forms.DateTimeField):
+    """A moment in UTC: PostgreSQL refuses offsets beyond ±15:59, Python allows ±23:59."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Out of range.", code="invalid") from None
+
+
+class UTCDateTimeFilter(DateTimeFilter):
+    """A date-time query parameter, compared in UTC."""
+
+    field_class = _UTCDateTimeField

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from accessportal.models import User
-from approvals.api.fields import StrictBooleanFilter
+from approvals.api.fields import StrictBooleanFilter, UTCDateTimeFilter
 from approvals.models import (
     AccessRequest,
     AuditEvent,
@@ -128,8 +128,8 @@ class AccessRequestFilter(filters.FilterSet):
     beneficiary = IdFilter(field_name="beneficiary_id")
     requester = IdFilter(field_name="requester_id")
     batch = filters.UUIDFilter()
-    created_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AccessRequest
@@ -151,7 +151,7 @@ class GrantFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=GrantState.choices)
     entitlement = IdFilter(field_name="entitlement_id")
     beneficiary = IdFilter(field_name="beneficiary_id")
-    ends_before = filters.DateTimeFilter(field_name="ends_at", lookup_expr="lt")
+    ends_before = UTCDateTimeFilter(field_name="ends_at", lookup_expr="lt")
 
     class Meta:
         model = Grant
@@ -177,8 +177,8 @@ class AuditEventFilter(filters.FilterSet):
     target_type = TextFilter()
     target_id = TextFilter()
     request = IdFilter(field_name="request_id")
-    since = filters.DateTimeFilter(field_name="at", lookup_expr="gte")
-    until = filters.DateTimeFilter(field_name="at", lookup_expr="lt")
+    since = UTCDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="at", lookup_expr="lt")
     search = TextFilter(method="filter_search", label="Words in the event")
 
     class Meta:
@@ -243,7 +243,7 @@ class ConnectorAccountFilter(filters.FilterSet):
     email = TextFilter(field_name="email", lookup_expr="iexact")
     status = filters.ChoiceFilter(choices=[(s.value, s.value) for s in AccountStatus])
     application = IdFilter(field_name="application_id")
-    seenSince = filters.DateTimeFilter(field_name="last_seen", lookup_expr="gte")
+    seenSince = UTCDateTimeFilter(field_name="last_seen", lookup_expr="gte")
 
     class Meta:
         model = Account

@@ -140,7 +140,7 @@ class GrantViewSet(PortalReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str) -> Response:
-        grant = self.get_object()
+        grant = get_object_or_404(Grant, pk=pk)  # the workflow says who may (403)
         serializer = ExtensionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -148,3 +148,18 @@ def test_audit_events_cannot_be_changed_through_the_api(admin, client_for, story
     }
 
     assert statuses == {405}
+
+
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        ("0935-12-09T11:01:24-22:30", 200),  # an offset PostgreSQL would refuse
+        ("0001-01-01T00:00:00+01:00", 400),  # before year 1 in UTC
+    ],
+)
+def test_odd_moments_are_answered_not_crashed_on(
+    admin, client_for, catalog, moment, status
+):
+    response = client_for(admin).get(URL, {"since": moment})
+
+    assert response.status_code == status

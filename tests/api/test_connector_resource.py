@@ -317,3 +317,7 @@ def test_an_account_in_two_applications_needs_the_application(
     assert ambiguous.status_code == 400
     assert "application" in ambiguous.json()
     assert chosen.json()["applicationId"] == other.pk
+
+
+def test_a_nul_byte_in_the_account_id_is_a_404(catalog, connector_client):
+    assert connector_client.get(f"{BASE}/Account/abc%00def").status_code == 404

@@ -11,6 +11,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from approvals.models import ProvisioningJob
 from tests.servers import PROJECT_DIR
 
 pytestmark = [
@@ -76,9 +77,17 @@ def test_script_requests_approves_uses_and_revokes_access(
         example.client(live_server.url, token_of(ALICE)) as alice,
         example.client(live_server.url, token_of(BOB)) as bob,
     ):
-        revoked = example.run(
-            alice, bob, search="WEB Release Manager", timeout=120, on_step=check
-        )
+        try:
+            revoked = example.run(
+                alice, bob, search="WEB Release Manager", timeout=300, on_step=check
+            )
+        except example.PortalError as error:
+            jobs = list(
+                ProvisioningJob.objects.values("id", "kind", "status", "last_error")
+            )
+            raise AssertionError(
+                f"{error}\njobs: {jobs}\n{celery_worker.log()[-3000:]}"
+            ) from error
 
     assert seen["found"]["display_name"] == ROLE
     assert seen["requested"]["state"] == "pending"

@@ -132,3 +132,30 @@ def test_a_boolean_filter_refuses_anything_but_true_or_false(
 
     assert response.status_code == 400
     assert "mine" in response.json()
+
+
+def test_a_manager_may_ask_to_extend_a_reports_grant(
+    requester, manager, client_for, catalog
+):
+    grant = GrantFactory(beneficiary=requester)
+
+    response = client_for(manager).post(
+        f"/api/v1/grants/{grant.pk}/extend/",
+        {"justification": "Still on the project", "duration_days": 10},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["beneficiary"]["username"] == "requester"
+
+
+def test_an_outsider_may_not_extend_someone_elses_grant(
+    requester, outsider, client_for, catalog
+):
+    grant = GrantFactory(beneficiary=requester)
+
+    response = client_for(outsider).post(
+        f"/api/v1/grants/{grant.pk}/extend/", {"justification": "x"}, format="json"
+    )
+
+    assert response.status_code == 403

@@ -62,7 +62,7 @@ def request_list(user: User, tab: str) -> AccessRequestQuerySet:
 
 
 def may_manage_grant(user: User, grant: Grant) -> bool:
-    """The holder, the holder's manager and admins may extend or remove a grant."""
+    """The holder, the holder's manager and admins may ask to extend a grant."""
     return (
         user.is_admin
         or grant.beneficiary_id == user.pk

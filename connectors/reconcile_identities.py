@@ -146,8 +146,12 @@ class IdentitySync:
     def _load(self, chosen: dict[str, AccountRecord]) -> dict[str, User]:
         assert self.rules.key is not None  # noqa: S101 - sync() returns early without a key
         field = self.rules.key[1]
-        found = User.objects.annotate(recon_key=Lower(field)).filter(
-            recon_key__in=list(chosen)
+        # "<> ''" lets the database use the unique index on lower(email), which is
+        # partial (blank emails are not indexed).
+        found = (
+            User.objects.annotate(recon_key=Lower(field))
+            .filter(recon_key__in=list(chosen))
+            .exclude(**{field: ""})
         )
         return {getattr(user, "recon_key"): user for user in found}  # noqa: B009 - annotation
 

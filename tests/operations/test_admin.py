@@ -9,9 +9,7 @@ from django.utils.html import escape
 
 from approvals.models import BirthrightRule, JobStatus, OperationJob
 from approvals.operations import all_operations
-from connectors.registry import use_transport
 from tests.operations.conftest import audited, group, run, settle
-from tests.operations.test_api import with_space_page_listing
 
 RUN = "admin:approvals_operationjob_run_one"
 
@@ -155,17 +153,16 @@ def test_an_issues_transitions_link_to_the_transition_form(browser, catalog, adm
     assert f"{reverse(RUN, args=['issues.transition'])}?issue={key}" in text
 
 
-def test_a_spaces_pages_from_the_admin(browser, catalog, admin, simulator):
+def test_a_spaces_pages_from_the_admin(browser, catalog, admin):
     run(
         "pages.create",
         {"space": "ENG", "title": "Listed page", "body": "<p>x</p>"},
         by=admin,
     )
 
-    with use_transport(with_space_page_listing(simulator)):
-        page = browser.get(
-            reverse("admin:approvals_operationjob_read", args=["pages"]), {"q": "ENG"}
-        )
+    page = browser.get(
+        reverse("admin:approvals_operationjob_read", args=["pages"]), {"q": "ENG"}
+    )
 
     assert "Listed page" in page.content.decode()
 

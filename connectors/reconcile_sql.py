@@ -47,18 +47,27 @@ class RowInserter:
             self.defaults = []
         quote = connection.ops.quote_name
         names = [quote(f.column) for f in (*self.fields, *self.defaults)]
-        placeholders = ", ".join(["%s"] * len(names))
-        sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) VALUES ({placeholders})"  # noqa: S608 - names from our models; values are parameters
+        self.row_sql = "(" + ", ".join(["%s"] * len(names)) + ")"
+        self.head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) VALUES "  # noqa: S608 - names from our models; values are parameters
+        # Many rows per statement (one round trip, one plan); within SQLite's and
+        # PostgreSQL's parameter limits.
+        self.rows_per_statement = max(1, min(1000, 30000 // len(names)))
         if update:
             targets = ", ".join(quote(meta.get_field(k).column) for k in conflict_keys)
             sets = ", ".join(
                 f"{quote(meta.get_field(n).column)} = EXCLUDED.{quote(meta.get_field(n).column)}"
                 for n in update
             )
-            sql += f" ON CONFLICT ({targets}) DO UPDATE SET {sets}"
+            self.tail = f" ON CONFLICT ({targets}) DO UPDATE SET {sets}"
         else:
-            sql += " ON CONFLICT DO NOTHING"
-        self.sql = sql
+            self.tail = " ON CONFLICT DO NOTHING"
+        self._statements: dict[int, str] = {}
+
+    def _statement(self, rows: int) -> str:
+        if rows not in self._statements:
+            values = ", ".join([self.row_sql] * rows)
+            self._statements[rows] = self.head + values + self.tail
+        return self._statements[rows]
 
     def _default_values(self) -> list[Any]:
         moment = now()
@@ -96,10 +105,16 @@ class RowInserter:
             ]
         if not params:
             return 0
-        # One transaction per batch: in autocommit every row would be its own commit.
+        changed = 0
+        # One transaction per batch: in autocommit every statement would commit.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(self.sql, params)
-            return max(cursor.rowcount, 0)
+            for start in range(0, len(params), self.rows_per_statement):
+                chunk = params[start : start + self.rows_per_statement]
+                cursor.execute(
+                    self._statement(len(chunk)), [v for row in chunk for v in row]
+                )
+                changed += max(cursor.rowcount, 0)
+        return changed
 
 
 def adapt_datetime(value: Any) -> Any:

@@ -22,7 +22,13 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
+# The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; other runs keep
+# theirs under var/ so that running the tests leaves the work tree clean.
+SCREENSHOTS = (
+    PROJECT_DIR / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else PROJECT_DIR / "var" / "screenshots"
+)
 PROVIDER_DIR = PROJECT_DIR / "tests" / "oidc_provider"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -69,7 +75,7 @@ def new_page(browser, live_server):
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a screenshot of the page for the README (docs/screenshots/<name>.png)."""
+    """Save a screenshot of the page (for the README with UPDATE_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

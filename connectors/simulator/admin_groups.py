@@ -205,9 +205,13 @@ def delete_group(ctx: Ctx) -> Response:
 @route("POST", G + "/{group_id}/memberships")
 def add_membership(ctx: Ctx) -> Response:
     """Add a directory user; 409 ALREADY_MEMBER, 400 LICENSE_LIMIT_EXCEEDED, 403 for synced groups."""
-    group = editable(group_or_404(ctx))
     body = check_object(ctx.json(), {"accountId": str}, ("accountId",))
-    user = member_of_directory(ctx, body["accountId"])
+    return add_member(ctx, editable(group_or_404(ctx)), body["accountId"])
+
+
+def add_member(ctx: Ctx, group: Group, account_id: str) -> Response:
+    """Add a directory user to the group (v2 and legacy v1 share the answers)."""
+    user = member_of_directory(ctx, account_id)
     try:
         added = join_group(ctx.sim, group, user)
     except LicenceLimitReached as error:

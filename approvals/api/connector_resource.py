@@ -47,8 +47,11 @@ from approvals.models import ProvisioningJob
 from connectors.models import Account, Assignment, Entitlement
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.db.models import QuerySet
     from rest_framework.request import Request
+    from rest_framework.serializers import Serializer
 
 UNAUTHORIZED = OpenApiResponse(
     DetailSerializer, description="No or wrong credentials (HTTP Basic)"
@@ -71,6 +74,24 @@ class ConnectorBase(WorkflowErrorsMixin, viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     pagination_class = PortalPagination
     schema = PortalAutoSchema()
+    lookup_url_kwarg = "id"
+    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
+
+
+def aggregation_schema(
+    serializer: type[Serializer], *, list_summary: str, retrieve_summary: str
+) -> Callable[[type], type]:
+    """The documented answers of a list + retrieve resource."""
+    return extend_schema_view(
+        list=extend_schema(
+            summary=list_summary,
+            responses={200: serializer(many=True), **AUTH_ERRORS},
+        ),
+        retrieve=extend_schema(
+            summary=retrieve_summary,
+            responses={200: serializer, **AUTH_ERRORS, 404: NOT_FOUND},
+        ),
+    )
 
 
 def accepted(job: ProvisioningJob, request: Request) -> Response:
@@ -80,15 +101,10 @@ def accepted(job: ProvisioningJob, request: Request) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Accounts (aggregation)",
-        responses={200: ConnectorAccountSerializer(many=True), **AUTH_ERRORS},
-    ),
-    retrieve=extend_schema(
-        summary="One account by Atlassian accountId",
-        responses={200: ConnectorAccountSerializer, **AUTH_ERRORS, 404: NOT_FOUND},
-    ),
+@aggregation_schema(
+    ConnectorAccountSerializer,
+    list_summary="Accounts (aggregation)",
+    retrieve_summary="One account by Atlassian accountId",
 )
 class ConnectorAccountViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ConnectorBase
@@ -98,14 +114,11 @@ class ConnectorAccountViewSet(
     serializer_class = ConnectorAccountSerializer
     filterset_class = ConnectorAccountFilter
     lookup_field = "account_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self) -> QuerySet[Account]:
         return (
-            Account.objects.filter(
-                removed_at__isnull=True, application__is_enabled=True
-            )
+            Account.objects.present()
+            .filter(application__is_enabled=True)
             .select_related("identity", "application")
             .prefetch_related(
                 Prefetch("assignments", queryset=Assignment.objects.current())
@@ -209,15 +222,10 @@ class ConnectorAccountViewSet(
         return accepted(jobs[-1], request)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="Entitlements (aggregation)",
-        responses={200: ConnectorEntitlementSerializer(many=True), **AUTH_ERRORS},
-    ),
-    retrieve=extend_schema(
-        summary="One entitlement",
-        responses={200: ConnectorEntitlementSerializer, **AUTH_ERRORS, 404: NOT_FOUND},
-    ),
+@aggregation_schema(
+    ConnectorEntitlementSerializer,
+    list_summary="Entitlements (aggregation)",
+    retrieve_summary="One entitlement",
 )
 class ConnectorEntitlementViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ConnectorBase
@@ -226,14 +234,11 @@ class ConnectorEntitlementViewSet(
 
     serializer_class = ConnectorEntitlementSerializer
     filterset_class = ConnectorEntitlementFilter
-    lookup_url_kwarg = "id"
-    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
 
     def get_queryset(self) -> QuerySet[Entitlement]:
         return (
-            Entitlement.objects.filter(
-                removed_at__isnull=True, application__is_enabled=True
-            )
+            Entitlement.objects.present()
+            .filter(application__is_enabled=True)
             .select_related("resource__owner", "owner", "application")
             .order_by("id")
         )
@@ -249,8 +254,6 @@ class ConnectorJobViewSet(mixins.RetrieveModelMixin, ConnectorBase):
     """The provisioning jobs the connector API queued."""
 
     serializer_class = ConnectorJobSerializer
-    lookup_url_kwarg = "id"
-    lookup_value_regex = r"[^/]+"  # DRF answers a bad id with a JSON 404
 
     def get_queryset(self) -> QuerySet[ProvisioningJob]:
         return ProvisioningJob.objects.filter(

@@ -53,6 +53,29 @@ def run_each(
         )
 
 
+def run_each_eligible(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    operation: Callable[[Model], object],
+    *,
+    eligible: dict[str, object],
+    done: str,
+    ineligible: str,
+) -> None:
+    """`run_each` on the selected objects matching `eligible`; say how many were left.
+
+    `ineligible` completes "N selected ...; left as they are.", e.g. "job(s) had not failed".
+    """
+    chosen = queryset.filter(**eligible)
+    skipped = queryset.count() - chosen.count()
+    run_each(modeladmin, request, chosen, operation, done=done)
+    if skipped:
+        modeladmin.message_user(
+            request, f"{skipped} selected {ineligible}; left as they are."
+        )
+
+
 def with_reason(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,

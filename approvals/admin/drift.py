@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.contrib import admin
 
 from approvals import drift
-from approvals.admin.actions import run_each, with_reason
+from approvals.admin.actions import run_each_eligible, with_reason
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import DriftFinding, DriftStatus
 
@@ -59,20 +59,15 @@ class DriftFindingAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Correct: re-grant missing / revoke unmanaged access")
     def correct_findings(self, request: HttpRequest, queryset: QuerySet) -> None:
-        open_findings = queryset.filter(status=DriftStatus.OPEN)
-        skipped = queryset.count() - open_findings.count()
-        run_each(
+        run_each_eligible(
             self,
             request,
-            open_findings,
+            queryset,
             lambda finding: drift.correct_finding(finding.pk, by=request.user),
+            eligible={"status": DriftStatus.OPEN},
             done="Correction queued",
+            ineligible="finding(s) were not open",
         )
-        if skipped:
-            self.message_user(
-                request,
-                f"{skipped} selected finding(s) were not open; left as they are.",
-            )
 
     @admin.action(description="Dismiss: accept the difference")
     def dismiss_findings(

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from approvals import birthright, workflow
-from approvals.admin.actions import run_each
+from approvals.admin.actions import run_each_eligible
 from approvals.admin.operations_reads import READERS, READS
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import BirthrightRule, JobStatus, OperationJob
@@ -130,13 +130,14 @@ class OperationJobAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry selected failed operations")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> None:
-        failed = queryset.filter(status=JobStatus.FAILED)
-        run_each(
+        run_each_eligible(
             self,
             request,
-            failed,
+            queryset,
             lambda job: workflow.retry_job(job.pk, by=request.user),
+            eligible={"status": JobStatus.FAILED},
             done="Sent again",
+            ineligible="operation(s) had not failed",
         )
 
     def changelist_view(

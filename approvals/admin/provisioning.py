@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 
 from approvals import workflow
-from approvals.admin.actions import run_each, with_reason
+from approvals.admin.actions import run_each_eligible, with_reason
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import Grant, JobStatus, ProvisioningJob
 
@@ -168,16 +168,12 @@ class ProvisioningJobAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry selected failed jobs")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> None:
-        failed = queryset.filter(status=JobStatus.FAILED)
-        skipped = queryset.count() - failed.count()
-        run_each(
+        run_each_eligible(
             self,
             request,
-            failed,
+            queryset,
             lambda job: workflow.retry_job(job.pk, by=request.user),
+            eligible={"status": JobStatus.FAILED},
             done="Sent again",
+            ineligible="job(s) had not failed",
         )
-        if skipped:
-            self.message_user(
-                request, f"{skipped} selected job(s) had not failed; left as they are."
-            )

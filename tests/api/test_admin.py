@@ -132,6 +132,17 @@ def test_admin_retries_a_failed_job_and_the_access_arrives(
     assert simulator.state.is_group_member("design", job.account.account_id)
 
 
+def test_admin_retry_says_which_selected_jobs_had_not_failed(admin_site, approved):
+    job = ProvisioningJob.objects.get(grant__request=approved)
+
+    page = run_action(admin_site, "provisioningjob", "retry_jobs", [job.pk])
+
+    assert job.status == JobStatus.PENDING
+    assert "1 selected job(s) had not failed; left as they are." in (
+        page.content.decode()
+    )
+
+
 def test_admin_revokes_a_grant_with_a_reason(admin_site, approved, run_jobs, simulator):
     run_jobs()
     grant = Grant.objects.get(request=approved)

@@ -12,29 +12,8 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View and run actions; no add, change or delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under their parent, never edited."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
+class ViewOnly:
+    """No add, change or delete: the same answers for model admins and inlines."""
 
     def has_add_permission(
         self, request: HttpRequest, obj: Model | None = None
@@ -50,3 +29,15 @@ class ReadOnlyInline(admin.TabularInline):
         self, request: HttpRequest, obj: Model | None = None
     ) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    """View and run actions; no add, change or delete."""
+
+
+class ReadOnlyInline(ViewOnly, admin.TabularInline):
+    """Rows shown under their parent, never edited."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False

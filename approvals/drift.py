@@ -35,7 +35,7 @@ from approvals.models import (
     GrantState,
     JobKind,
 )
-from approvals.transitions import AlreadyDecided, NotAllowed, NotFound
+from approvals.transitions import AlreadyDecided, NotAllowed, lock_row
 from connectors.base import EntitlementKind
 from connectors.models import Assignment, DriftPolicy
 
@@ -342,13 +342,10 @@ def dismiss_finding(finding_id: int, *, by: User, reason: str = "") -> DriftFind
 
 
 def _lock_finding(finding_id: int) -> DriftFinding:
-    try:
-        return (
-            DriftFinding.objects.select_for_update(of=("self",))
-            .select_related(
-                "application", "account__identity", "entitlement", "grant__request"
-            )
-            .get(pk=finding_id)
-        )
-    except (DriftFinding.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"There is no drift finding #{finding_id}.") from None
+    return lock_row(
+        DriftFinding.objects.select_related(
+            "application", "account__identity", "entitlement", "grant__request"
+        ),
+        finding_id,
+        noun="drift finding",
+    )

@@ -33,8 +33,8 @@ from approvals.transitions import (
     AlreadyDecided,
     InvalidRequest,
     NotAllowed,
-    NotFound,
     lock_grant,
+    lock_row,
     set_request_state,
 )
 
@@ -263,14 +263,11 @@ def _fail(job: ProvisioningJob, message: str, code: str) -> None:
 
 
 def _lock_job(job_id: int) -> ProvisioningJob:
-    try:
-        return (
-            ProvisioningJob.objects.select_for_update(of=("self",))
-            .select_related("grant__request")
-            .get(pk=job_id)
-        )
-    except (ProvisioningJob.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"There is no provisioning job #{job_id}.") from None
+    return lock_row(
+        ProvisioningJob.objects.select_related("grant__request"),
+        job_id,
+        noun="provisioning job",
+    )
 
 
 def _request_of(job: ProvisioningJob) -> AccessRequest | None:

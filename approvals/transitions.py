@@ -7,7 +7,7 @@ Only `approvals.workflow` and `approvals.lifecycle` call these.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.utils import timezone
 
@@ -27,7 +27,11 @@ from connectors.models import Account
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from django.db.models import Model, QuerySet
+
     from accessportal.models import User
+
+RowT = TypeVar("RowT", bound="Model")
 
 
 class WorkflowError(Exception):
@@ -258,26 +262,37 @@ def _apply_extension(access_request: AccessRequest, actor: User | None) -> None:
 # --- locking and messages ----------------------------------------------------------
 
 
-def lock_request(request_id: int) -> AccessRequest:
+def lock_row(queryset: QuerySet[RowT], pk: object, *, noun: str) -> RowT:
+    """Lock one row (not the rows joined to it) until the transaction ends.
+
+    Raises NotFound ("There is no <noun> #<pk>.") for a missing or malformed id.
+    """
     try:
-        return (
-            AccessRequest.objects.select_for_update(of=("self",))
-            .select_related("entitlement__application", "beneficiary", "requester")
-            .get(pk=request_id)
-        )
-    except (AccessRequest.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"There is no request #{request_id}.") from None
+        return queryset.select_for_update(of=("self",)).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"There is no {noun} #{pk}.") from None
+
+
+def lock_request(request_id: int) -> AccessRequest:
+    """Lock a request, with its entitlement, application and people loaded."""
+    return lock_row(
+        AccessRequest.objects.select_related(
+            "entitlement__application", "beneficiary", "requester"
+        ),
+        request_id,
+        noun="request",
+    )
 
 
 def lock_grant(grant_id: int) -> Grant:
-    try:
-        return (
-            Grant.objects.select_for_update(of=("self",))
-            .select_related("entitlement__application", "beneficiary", "request")
-            .get(pk=grant_id)
-        )
-    except (Grant.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"There is no grant #{grant_id}.") from None
+    """Lock a grant, with its entitlement, application, beneficiary and request."""
+    return lock_row(
+        Grant.objects.select_related(
+            "entitlement__application", "beneficiary", "request"
+        ),
+        grant_id,
+        noun="grant",
+    )
 
 
 def already_decided_message(access_request: AccessRequest) -> str:

@@ -126,6 +126,14 @@ def get_service_provider_config(ctx: Ctx) -> Response:
     return reply(scim_meta.service_provider_config(scim_base(ctx)))
 
 
+def one_of(resources: dict[str, dict[str, Any]], key: str, kind: str) -> Response:
+    """One metadata resource by its key, else a SCIM 404."""
+    found = resources.get(key)
+    if found is None:
+        raise ApiError(404, f"{kind} {key} not found.")
+    return reply(found)
+
+
 @route("GET", P + "/ResourceTypes")
 def list_resource_types(ctx: Ctx) -> Response:
     """All resource types."""
@@ -137,10 +145,8 @@ def list_resource_types(ctx: Ctx) -> Response:
 @route("GET", P + "/ResourceTypes/{name}")
 def get_resource_type(ctx: Ctx) -> Response:
     """One resource type."""
-    found = scim_meta.resource_types(scim_base(ctx)).get(ctx.params["name"])
-    if found is None:
-        raise ApiError(404, f"Resource type {ctx.params['name']} not found.")
-    return reply(found)
+    resources = scim_meta.resource_types(scim_base(ctx))
+    return one_of(resources, ctx.params["name"], "Resource type")
 
 
 @route("GET", P + "/Schemas")
@@ -152,10 +158,7 @@ def list_schemas(ctx: Ctx) -> Response:
 @route("GET", P + "/Schemas/{urn}")
 def get_schema(ctx: Ctx) -> Response:
     """One schema by URN."""
-    found = scim_meta.schemas(scim_base(ctx)).get(ctx.params["urn"])
-    if found is None:
-        raise ApiError(404, f"Schema {ctx.params['urn']} not found.")
-    return reply(found)
+    return one_of(scim_meta.schemas(scim_base(ctx)), ctx.params["urn"], "Schema")
 
 
 @route("GET", P + "/Users")

@@ -276,51 +276,43 @@ def test_owner_cannot_decide_before_the_manager(submit, group, owner):
         workflow.approve(access_request.pk, approver=owner)
 
 
-def test_two_of_three_approvers_are_needed(submit, group):
-    approvers = UserFactory.create_batch(3)
+@pytest.fixture
+def two_of_three(group):
+    """Three approvers of `group`, two of whom must approve."""
+    people = UserFactory.create_batch(3)
     PolicyFactory(
         entitlement=group,
         rule=ApprovalRule.N_OF_M,
         required_approvals=2,
-        approvers=approvers,
+        approvers=people,
     )
+    return people
+
+
+def test_two_of_three_approvers_are_needed(submit, group, two_of_three):
     access_request = submit(group)
 
-    after_one = workflow.approve(access_request.pk, approver=approvers[0])
-    after_two = workflow.approve(access_request.pk, approver=approvers[2])
+    after_one = workflow.approve(access_request.pk, approver=two_of_three[0])
+    after_two = workflow.approve(access_request.pk, approver=two_of_three[2])
 
     assert after_one.state == RequestState.PENDING
     assert after_two.state == RequestState.APPROVED
 
 
-def test_one_denial_of_n_of_m_denies(submit, group):
-    approvers = UserFactory.create_batch(3)
-    PolicyFactory(
-        entitlement=group,
-        rule=ApprovalRule.N_OF_M,
-        required_approvals=2,
-        approvers=approvers,
-    )
+def test_one_denial_of_n_of_m_denies(submit, group, two_of_three):
     access_request = submit(group)
 
-    decided = workflow.deny(access_request.pk, approver=approvers[1], comment="No")
+    decided = workflow.deny(access_request.pk, approver=two_of_three[1], comment="No")
 
     assert decided.state == RequestState.DENIED
 
 
-def test_same_approver_cannot_count_twice(submit, group):
-    approvers = UserFactory.create_batch(3)
-    PolicyFactory(
-        entitlement=group,
-        rule=ApprovalRule.N_OF_M,
-        required_approvals=2,
-        approvers=approvers,
-    )
+def test_same_approver_cannot_count_twice(submit, group, two_of_three):
     access_request = submit(group)
-    workflow.approve(access_request.pk, approver=approvers[0])
+    workflow.approve(access_request.pk, approver=two_of_three[0])
 
     with pytest.raises(workflow.AlreadyDecided) as refused:
-        workflow.approve(access_request.pk, approver=approvers[0])
+        workflow.approve(access_request.pk, approver=two_of_three[0])
 
     assert refused.value.message.startswith(
         f"You already approved request #{access_request.pk}"

@@ -45,12 +45,6 @@ if TYPE_CHECKING:
     from connectors.models import Application, Entitlement
 
 logger = logging.getLogger(__name__)
-HOLDING_STATES = (
-    GrantState.PENDING,
-    GrantState.ACTIVE,
-    GrantState.REVOKING,
-    GrantState.FAILED,
-)
 
 
 @dataclass
@@ -166,12 +160,10 @@ def _given(
 def _grant(
     person: User, entitlement: Entitlement, rule_names: list[str], by: User | None
 ) -> bool:
-    held = Grant.objects.filter(
-        beneficiary=person, entitlement=entitlement, state__in=HOLDING_STATES
-    )
+    held = Grant.objects.open().filter(beneficiary=person, entitlement=entitlement)
     if held.exists():
         return False
-    account = account_of(person, entitlement.application)
+    account = account_of(person, entitlement.application_id)
     grant = Grant.objects.create(
         beneficiary=person, entitlement=entitlement, account=account
     )

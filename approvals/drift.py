@@ -28,6 +28,7 @@ from approvals.lifecycle import (
     deactivate_identity,
 )
 from approvals.models import (
+    STANDING_GRANT_STATES,
     DriftFinding,
     DriftKind,
     DriftStatus,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
-EXPLAINING_STATES = (GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING)
 
 
 @dataclass(frozen=True)
@@ -128,13 +128,13 @@ def unmanaged_assignments(application: Application, since: datetime) -> Any:
     """Direct user assignments no grant explains (grants ended after `since` still do)."""
     explaining = Grant.objects.filter(
         beneficiary=OuterRef("account__identity"), entitlement=OuterRef("entitlement")
-    ).filter(Q(state__in=EXPLAINING_STATES) | Q(ended_at__gte=since))
+    ).filter(Q(state__in=STANDING_GRANT_STATES) | Q(ended_at__gte=since))
     # Confluence adds "read/space" when granting any space permission: a provisioned
     # side effect is explained by a held grant in the same space.
     side_effect = Grant.objects.filter(
         beneficiary=OuterRef("account__identity"),
         entitlement__resource=OuterRef("entitlement__resource"),
-        state__in=EXPLAINING_STATES,
+        state__in=STANDING_GRANT_STATES,
     )
     return (
         Assignment.objects.filter(

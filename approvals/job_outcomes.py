@@ -84,10 +84,8 @@ def _reopen_failed_grant(job: ProvisioningJob, by: User) -> None:
     if grant.state != GrantState.FAILED:
         return
     other = (
-        Grant.objects.filter(
-            beneficiary=grant.beneficiary, entitlement=grant.entitlement
-        )
-        .filter(state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING])
+        Grant.objects.standing()
+        .filter(beneficiary=grant.beneficiary, entitlement=grant.entitlement)
         .exclude(pk=grant.pk)
         .first()
     )

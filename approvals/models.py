@@ -296,6 +296,11 @@ class GrantState(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# A grant in these states stands for the access: at most one per beneficiary and
+# entitlement (the one_open_grant_per_entitlement constraint below).
+STANDING_GRANT_STATES = (GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING)
+
+
 class GrantQuerySet(models.QuerySet["Grant"]):
     """Named queries on grants."""
 
@@ -313,6 +318,10 @@ class GrantQuerySet(models.QuerySet["Grant"]):
                 GrantState.REVOKING,
             ]
         )
+
+    def standing(self) -> GrantQuerySet:
+        """Grants that stand for the access: being set up, held, or being removed."""
+        return self.filter(state__in=STANDING_GRANT_STATES)
 
     def for_person(self, user: User) -> GrantQuerySet:
         """Grants held by the user."""

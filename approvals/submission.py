@@ -157,8 +157,8 @@ def _entitlement_problem(entitlement: Entitlement, beneficiary: User) -> str:
     if not entitlement.application.is_enabled:
         return f"{name} belongs to {entitlement.application}, which is disabled."
     open_grant = (
-        Grant.objects.filter(beneficiary=beneficiary, entitlement=entitlement)
-        .exclude(state__in=[GrantState.REVOKED, GrantState.EXPIRED, GrantState.FAILED])
+        Grant.objects.standing()
+        .filter(beneficiary=beneficiary, entitlement=entitlement)
         .first()
     )
     if open_grant and open_grant.state == GrantState.REVOKING:

@@ -191,11 +191,11 @@ def approve_finally(
 
 def _create_grant(access_request: AccessRequest) -> Grant:
     entitlement = access_request.entitlement
-    open_grant = Grant.objects.filter(
-        beneficiary=access_request.beneficiary_id,
-        entitlement=entitlement,
-        state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING],
-    ).first()
+    open_grant = (
+        Grant.objects.standing()
+        .filter(beneficiary=access_request.beneficiary_id, entitlement=entitlement)
+        .first()
+    )
     if open_grant is not None:
         raise InvalidRequest(
             f"{access_request.beneficiary.label} already has {entitlement.display_name} "

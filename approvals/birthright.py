@@ -27,7 +27,7 @@ from django.db import transaction
 
 from accessportal.models import User
 from approvals import audit, outbox
-from approvals.lifecycle import end_grant
+from approvals.lifecycle import ENDED_GRANT_STATES, end_grant
 from approvals.models import (
     BirthrightAttribute,
     BirthrightRule,
@@ -196,12 +196,11 @@ def _remove(
     by: User | None,
 ) -> bool:
     entitlement, rule_names = given
-    birthright = Grant.objects.filter(
-        beneficiary=person,
-        entitlement=entitlement,
-        request__isnull=True,
-        state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
-    ).values_list("pk", flat=True)
+    birthright = (
+        Grant.objects.endable()
+        .filter(beneficiary=person, entitlement=entitlement, request__isnull=True)
+        .values_list("pk", flat=True)
+    )
     moves = ", ".join(
         f"{name} {previous[name] or '—'} → {current.get(name) or '—'}"
         for name in previous
@@ -209,6 +208,8 @@ def _remove(
     removed = False
     for grant_id in birthright:
         grant = lock_grant(grant_id)
+        if grant.state in ENDED_GRANT_STATES:  # revoked since the query ran
+            continue
         end_grant(
             grant,
             final=GrantState.REVOKED,

@@ -184,9 +184,8 @@ def deactivate_identity(user: User, *, by: User | None) -> None:
     reason = f"{user.label} left: identity deactivated"
     with transaction.atomic():
         person = User.objects.select_for_update().get(pk=user.pk)
-        for grant in Grant.objects.select_for_update().filter(
-            beneficiary=person,
-            state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
+        for grant in (
+            Grant.objects.endable().select_for_update().filter(beneficiary=person)
         ):
             end_grant(
                 grant,
@@ -299,10 +298,7 @@ def close_requests_for_vanished_entitlements() -> int:
     )
     for request_id in pending.values_list("pk", flat=True):
         closed += _close_vanished_request(request_id)
-    grants = Grant.objects.filter(
-        entitlement__in=vanished,
-        state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED],
-    )
+    grants = Grant.objects.endable().filter(entitlement__in=vanished)
     for grant_id in grants.values_list("pk", flat=True):
         closed += _close_vanished_grant(grant_id)
     return closed

@@ -319,6 +319,12 @@ class GrantQuerySet(models.QuerySet["Grant"]):
             ]
         )
 
+    def endable(self) -> GrantQuerySet:
+        """Grants that can still be ended: pending, active or failed."""
+        return self.filter(
+            state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED]
+        )
+
     def standing(self) -> GrantQuerySet:
         """Grants that stand for the access: being set up, held, or being removed."""
         return self.filter(state__in=STANDING_GRANT_STATES)

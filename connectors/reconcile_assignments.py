@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
@@ -228,18 +228,24 @@ def _stored_direct(
     group of 100,000 for each batch: INDEXED BY says which index to use.
     """
     table = connection.ops.quote_name(Assignment._meta.db_table)
-    hint = (
-        " INDEXED BY assignment_direct_unique" if connection.vendor == "sqlite" else ""
-    )
+    if connection.vendor == "postgresql":  # one array parameter each, parsed once
+        where = "account_id = ANY(%s) AND entitlement_id = ANY(%s)"
+        params: list[Any] = [list(accounts), list(entitlements)]
+    else:
+        where = (
+            f"account_id IN ({', '.join(['%s'] * len(accounts))}) "
+            f"AND entitlement_id IN ({', '.join(['%s'] * len(entitlements))})"
+        )
+        params = [*accounts, *entitlements]
+        table += " INDEXED BY assignment_direct_unique"
     sql = (
-        f"SELECT id, entitlement_id, account_id, first_seen FROM {table}{hint} "  # noqa: S608 - our names
-        f"WHERE account_id IN ({', '.join(['%s'] * len(accounts))}) "
-        f"AND entitlement_id IN ({', '.join(['%s'] * len(entitlements))}) "
+        f"SELECT id, entitlement_id, account_id, first_seen FROM {table} "  # noqa: S608 - our names
+        f"WHERE {where} "
         "AND account_id IS NOT NULL AND ended_at IS NULL AND via_group_id IS NULL"
     )
     field = Assignment._meta.get_field("first_seen")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*accounts, *entitlements])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     converters = connection.ops.get_db_converters(
         field.get_col(Assignment._meta.db_table)

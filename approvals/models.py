@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from connectors.base import EntitlementKind
@@ -129,6 +129,13 @@ class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
     def for_person(self, user: User) -> AccessRequestQuerySet:
         """Requests made by the user or for the user."""
         return self.filter(Q(requester=user) | Q(beneficiary=user))
+
+    def with_open_steps(self) -> AccessRequestQuerySet:
+        """Prefetch each request's open approval steps into `open_steps`."""
+        open_steps = ApprovalStep.objects.filter(state=StepState.OPEN)
+        return self.prefetch_related(
+            Prefetch("steps", queryset=open_steps, to_attr="open_steps")
+        )
 
     def awaiting_decision_by(self, user: User) -> AccessRequestQuerySet:
         """The approver inbox: pending requests whose open step the user may decide.
@@ -323,6 +330,16 @@ class GrantQuerySet(models.QuerySet["Grant"]):
         """Grants that can still be ended: pending, active or failed."""
         return self.filter(
             state__in=[GrantState.PENDING, GrantState.ACTIVE, GrantState.FAILED]
+        )
+
+    def with_open_extensions(self) -> GrantQuerySet:
+        """Prefetch each grant's extension requests still open into `open_extensions`."""
+        return self.prefetch_related(
+            Prefetch(
+                "extensions",
+                queryset=AccessRequest.objects.open(),
+                to_attr="open_extensions",
+            )
         )
 
     def standing(self) -> GrantQuerySet:

@@ -14,29 +14,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from approvals import workflow
 from approvals.forms import CatalogFilterForm, ExtensionForm, RevokeForm
-from approvals.models import (
-    OPEN_REQUEST_STATES,
-    AccessRequest,
-    ApprovalStep,
-    Grant,
-    StepState,
-)
+from approvals.models import OPEN_REQUEST_STATES, AccessRequest, Grant
 from approvals.timeline import timeline_for
 from approvals.views_support import flash_error, paginate, redirect_back
 from connectors.models import Assignment
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from django.http import HttpRequest, HttpResponse
 
     from accessportal.models import User
-    from approvals.models import AccessRequestQuerySet
+    from approvals.models import AccessRequestQuerySet, GrantQuerySet
 
 REQUEST_TABS = {
     "open": ("Open", lambda requests: requests.open()),
@@ -50,14 +44,44 @@ REQUEST_TABS = {
 
 def request_list(user: User, tab: str) -> AccessRequestQuerySet:
     """A person's requests (made by or for them) with what the list shows."""
-    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN).prefetch_related(
-        "approvers"
-    )
     return (
         REQUEST_TABS[tab][1](AccessRequest.objects.for_person(user))
         .select_related("entitlement__resource", "beneficiary", "requester")
-        .prefetch_related(Prefetch("steps", queryset=open_steps, to_attr="open_steps"))
+        .with_open_steps()
+        .prefetch_related("open_steps__approvers")
         .order_by("-created_at", "-pk")
+    )
+
+
+def grant_list(user: User) -> GrantQuerySet:
+    """The person's unfinished grants, with their open extension requests, by name."""
+    return (
+        Grant.objects.for_person(user)
+        .open()
+        .select_related("entitlement__resource", "request")
+        .with_open_extensions()
+        .order_by("entitlement__display_name", "pk")
+    )
+
+
+def access_beyond_grants(user: User) -> QuerySet[Assignment]:
+    """What Atlassian shows the person holding that none of their grants explains."""
+    return (
+        Assignment.objects.current()
+        .filter(account__identity=user)
+        .exclude(entitlement__grants__in=Grant.objects.for_person(user).open())
+        .select_related("entitlement__resource", "via_group")
+        .order_by("entitlement__display_name")
+    )
+
+
+def expiring_soon(user: User) -> GrantQuerySet:
+    """The person's active grants that end within the reminder window."""
+    soon = timezone.now() + timedelta(days=settings.GRANT_EXPIRY_REMINDER_DAYS)
+    return (
+        Grant.objects.for_person(user)
+        .expiring_before(soon)
+        .select_related("entitlement")
     )
 
 
@@ -84,14 +108,11 @@ def may_view(user: User, access_request: AccessRequest) -> bool:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Home: what waits for me, what I asked for, what I hold, what ends soon."""
     user = request.user
-    soon = timezone.now() + timedelta(days=settings.GRANT_EXPIRY_REMINDER_DAYS)
     context = {
         "open_requests": request_list(user, "open")[:5],
         "open_count": request_list(user, "open").count(),
         "grant_count": Grant.objects.for_person(user).held().count(),
-        "expiring": Grant.objects.for_person(user)
-        .expiring_before(soon)
-        .select_related("entitlement")[:5],
+        "expiring": expiring_soon(user)[:5],
         "search_form": CatalogFilterForm(),
         "nav_section": "home",
     }
@@ -160,28 +181,13 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_access(request: HttpRequest) -> HttpResponse:
     """What the person holds through the portal, and what Atlassian shows besides."""
-    grants = (
-        Grant.objects.for_person(request.user)
-        .open()
-        .select_related("entitlement__resource", "request")
-        .prefetch_related(
-            Prefetch(
-                "extensions",
-                queryset=AccessRequest.objects.open(),
-                to_attr="open_extensions",
-            )
-        )
-        .order_by("entitlement__display_name", "pk")
-    )
-    seen = (
-        Assignment.objects.current()
-        .filter(account__identity=request.user)
-        .exclude(entitlement__grants__in=Grant.objects.for_person(request.user).open())
-        .select_related("entitlement__resource", "via_group")
-        .order_by("entitlement__display_name")[:200]
-    )
     soon = timezone.now() + timedelta(days=settings.GRANT_EXPIRY_REMINDER_DAYS)
-    context = {"grants": grants, "seen": seen, "soon": soon, "nav_section": "access"}
+    context = {
+        "grants": grant_list(request.user),
+        "seen": access_beyond_grants(request.user)[:200],
+        "soon": soon,
+        "nav_section": "access",
+    }
     return render(request, "approvals/my_access.html", context)
 
 

@@ -43,6 +43,12 @@ def catalog_queryset() -> EntitlementQuerySet:
     )
 
 
+def holder_count(entitlement: EntitlementRow) -> int:
+    """How many accounts Atlassian showed holding the entitlement (directly or not)."""
+    holders = Assignment.objects.current().filter(entitlement=entitlement)
+    return holders.exclude(account=None).values("account").distinct().count()
+
+
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
     """Search and filter the catalog; htmx requests get just the results."""
@@ -63,15 +69,11 @@ def entitlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One entitlement: what it is, where it lives, who approves, who holds it."""
     entitlement = get_object_or_404(catalog_queryset(), pk=pk)
     (row,) = catalog_rows([entitlement], user=request.user, cart=cart_ids(request))
-    holders = Assignment.objects.current().filter(entitlement=entitlement)
     context = {
         "row": row,
         "entitlement": entitlement,
         "owner": entitlement_owner(entitlement),
-        "holders_count": holders.exclude(account=None)
-        .values("account")
-        .distinct()
-        .count(),
+        "holders_count": holder_count(entitlement),
         "kind_labels": KIND_LABELS,
         "nav_section": "catalog",
     }

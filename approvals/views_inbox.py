@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +18,6 @@ from approvals.models import (
     ApprovalStep,
     Grant,
     RequestState,
-    StepState,
 )
 from approvals.views_support import flash_error, paginate, redirect_back
 
@@ -47,13 +45,12 @@ class InboxItem:
 
 def awaiting(user: User) -> AccessRequestQuerySet:
     """The inbox, oldest first, with everything a card shows."""
-    open_steps = ApprovalStep.objects.filter(state=StepState.OPEN)
     return (
         AccessRequest.objects.awaiting_decision_by(user)
         .select_related(
             "requester", "beneficiary__manager", "entitlement__resource", "policy"
         )
-        .prefetch_related(Prefetch("steps", queryset=open_steps, to_attr="open_steps"))
+        .with_open_steps()
         .order_by("created_at", "pk")
     )
 

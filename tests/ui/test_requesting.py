@@ -203,6 +203,46 @@ def test_my_access_lists_grants_with_their_end(signed_in, requester, developers)
     assert "Extend" in html
 
 
+def test_my_access_shows_what_atlassian_holds_beyond_the_grants(
+    signed_in, requester, developers, make_entitlement, site
+):
+    from tests.factories import AccountFactory, AssignmentFactory
+
+    Grant.objects.create(
+        beneficiary=requester, entitlement=developers, state=GrantState.ACTIVE
+    )
+    account = AccountFactory(application=site, identity=requester)
+    AssignmentFactory(entitlement=developers, account=account)
+    AssignmentFactory(entitlement=make_entitlement("Old wiki editors"), account=account)
+
+    html = signed_in(requester).get(reverse("my_access")).content.decode()
+
+    also = html.split("Also in Atlassian", 1)[1]
+    assert "Old wiki editors" in also
+    assert "Payments · Developers" not in also  # the grant explains it
+
+
+def test_my_access_marks_a_grant_whose_extension_is_pending(
+    signed_in, requester, developers
+):
+    from django.utils import timezone
+
+    grant = Grant.objects.create(
+        beneficiary=requester,
+        entitlement=developers,
+        state=GrantState.ACTIVE,
+        ends_at=timezone.now() + timezone.timedelta(days=2),
+    )
+    extension = workflow.request_extension(
+        grant.pk, requester=requester, justification="Longer", duration_days=30
+    )
+
+    html = signed_in(requester).get(reverse("my_access")).content.decode()
+
+    assert reverse("request_detail", args=[extension.pk]) in html
+    assert "Extension requested" in html
+
+
 def test_holder_removes_access(signed_in, requester, developers, site):
     grant = Grant.objects.create(
         beneficiary=requester, entitlement=developers, state=GrantState.ACTIVE

@@ -153,11 +153,11 @@ def approver_texts(
 ) -> dict[int, tuple[Policy, str]]:
     """Each entitlement's policy and "who approves" text, in a constant number of queries."""
     policies = resolve_policies(entitlements)
-    saved = {
-        p.pk: p for p in policies.values() if p.pk
-    }  # the built-in default is unsaved
-    listed = [p for p in saved.values() if p.rule == ApprovalRule.N_OF_M]
-    prefetch_related_objects(listed, "approvers")
+    # Only saved N-of-M policies name approvers (the built-in default is unsaved).
+    listed = {
+        p.pk: p for p in policies.values() if p.pk and p.rule == ApprovalRule.N_OF_M
+    }
+    prefetch_related_objects(list(listed.values()), "approvers")
     return {
         e.pk: (
             policies[e.pk],
@@ -181,15 +181,18 @@ def catalog_rows(
     texts = approver_texts(entitlements, beneficiary=user) if ids else {}
     rows = []
     for entitlement in entitlements:
-        status = (
-            "held"
-            if entitlement.pk in held
-            else "pending"
-            if entitlement.pk in pending
-            else "in_cart"
-            if entitlement.pk in in_cart
-            else "requestable"
-        )
+        status = _status(entitlement.pk, held=held, pending=pending, in_cart=in_cart)
         policy, text = texts[entitlement.pk]
         rows.append(CatalogRow(entitlement, status, text, policy))
     return rows
+
+
+def _status(pk: int, *, held: set[int], pending: set[int], in_cart: set[int]) -> str:
+    """The row's status, strongest first: held, pending, in the cart, requestable."""
+    if pk in held:
+        return "held"
+    if pk in pending:
+        return "pending"
+    if pk in in_cart:
+        return "in_cart"
+    return "requestable"

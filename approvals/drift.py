@@ -174,11 +174,10 @@ def _check_unmanaged(
         resolution="No longer held in Atlassian, or now explained by a grant",
     )
     open_findings.update(last_found_at=now, run=run)
-    known = DriftFinding.objects.filter(
+    known = DriftFinding.objects.remembered().filter(
         kind=DriftKind.UNMANAGED,
         account=OuterRef("account"),
         entitlement=OuterRef("entitlement"),
-        status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING, DriftStatus.DISMISSED],
     )
     fresh = found.exclude(Exists(known)).values_list("account_id", "entitlement_id")
     created = _insert(
@@ -247,10 +246,8 @@ def _check_missing(
         resolution="Access present again, or the grant ended",
     )
     open_findings.update(last_found_at=now, run=run)
-    known = DriftFinding.objects.filter(
-        kind=DriftKind.MISSING,
-        grant=OuterRef("pk"),
-        status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING, DriftStatus.DISMISSED],
+    known = DriftFinding.objects.remembered().filter(
+        kind=DriftKind.MISSING, grant=OuterRef("pk")
     )
     fresh = missing.exclude(Exists(known)).values_list(
         "account_id", "entitlement_id", "pk"
@@ -282,22 +279,14 @@ def correct_finding(finding_id: int, *, by: User | None) -> ProvisioningJob:
     if by is not None and not by.is_admin:
         raise NotAllowed("Only an administrator may correct drift.")
     with transaction.atomic():
-        finding = _lock_finding(finding_id)
-        if finding.status != DriftStatus.OPEN:
-            raise AlreadyDecided(
-                f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
-            )
+        finding = _lock_open_finding(finding_id)
         account, entitlement = finding.account, finding.entitlement
         if finding.kind == DriftKind.MISSING:
-            kind, reason = (
-                JobKind.GRANT,
-                f"Drift correction: re-grant {entitlement} to {account}",
-            )
+            kind = JobKind.GRANT
+            reason = f"Drift correction: re-grant {entitlement} to {account}"
         else:
-            kind, reason = (
-                JobKind.REVOKE,
-                f"Drift correction: revoke unmanaged {entitlement} from {account}",
-            )
+            kind = JobKind.REVOKE
+            reason = f"Drift correction: revoke unmanaged {entitlement} from {account}"
         job = outbox.create_job(
             kind,
             application=finding.application,
@@ -326,11 +315,7 @@ def dismiss_finding(finding_id: int, *, by: User, reason: str = "") -> DriftFind
     if not by.is_admin:
         raise NotAllowed("Only an administrator may dismiss drift.")
     with transaction.atomic():
-        finding = _lock_finding(finding_id)
-        if finding.status != DriftStatus.OPEN:
-            raise AlreadyDecided(
-                f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
-            )
+        finding = _lock_open_finding(finding_id)
         finding.status = DriftStatus.DISMISSED
         finding.resolved_at = timezone.now()
         finding.resolution = reason.strip() or f"Dismissed by {by.label}"
@@ -341,11 +326,17 @@ def dismiss_finding(finding_id: int, *, by: User, reason: str = "") -> DriftFind
     return finding
 
 
-def _lock_finding(finding_id: int) -> DriftFinding:
-    return lock_row(
+def _lock_open_finding(finding_id: int) -> DriftFinding:
+    """Lock a finding; AlreadyDecided unless it is still open."""
+    finding = lock_row(
         DriftFinding.objects.select_related(
             "application", "account__identity", "entitlement", "grant__request"
         ),
         finding_id,
         noun="drift finding",
     )
+    if finding.status != DriftStatus.OPEN:
+        raise AlreadyDecided(
+            f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
+        )
+    return finding

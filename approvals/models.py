@@ -570,6 +570,10 @@ class DriftFindingQuerySet(models.QuerySet["DriftFinding"]):
         """Findings an admin still has to look at, or that are being corrected."""
         return self.filter(status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING])
 
+    def remembered(self) -> DriftFindingQuerySet:
+        """Findings that keep the same drift from being flagged again (all but resolved)."""
+        return self.exclude(status=DriftStatus.RESOLVED)
+
 
 class DriftFinding(models.Model):
     """One disagreement between Atlassian and the portal, found after a reconciliation."""

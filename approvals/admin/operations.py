@@ -1,4 +1,4 @@
-"""Admin for the administrative operations (issue 9) and the birthright rules.
+"""Admin for the administrative operations (issue 9).
 
 "Operations" lists the OPERATION jobs with their results, and holds the "Run an
 operation" pages: one form per operation, grouped by area (Accounts, Groups, Jira
@@ -19,11 +19,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from approvals import birthright, workflow
+from approvals import workflow
 from approvals.admin.actions import run_each_eligible
 from approvals.admin.operations_reads import READERS, READS
 from approvals.admin.readonly import ReadOnlyAdmin
-from approvals.models import BirthrightRule, JobStatus, OperationJob
+from approvals.models import JobStatus, OperationJob
 from approvals.operations import (
     AREAS,
     absolute_link,
@@ -34,8 +34,8 @@ from approvals.operations import (
     request_operation,
 )
 from approvals.transitions import InvalidRequest, WorkflowError
-from connectors.base import ConnectorError, EntitlementKind
-from connectors.models import Application, Entitlement
+from connectors.base import ConnectorError
+from connectors.models import Application
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -197,44 +197,23 @@ class OperationJobAdmin(ReadOnlyAdmin):
         except WorkflowError:
             raise Http404(name) from None
         applications = Application.objects.filter(is_enabled=True).order_by("name")
-        chosen = (
-            request.POST.get("application") or request.GET.get("application") or None
-        )
-        try:
-            application = default_application(
-                int(chosen) if chosen and chosen.isdigit() else None
-            )
-        except InvalidRequest:
-            application = applications.first()
+        application = _chosen_application(request, applications)
         if application is None:
             messages.error(
                 request,
                 "No enabled Application: configure the Atlassian connection first.",
             )
             return HttpResponseRedirect(reverse("admin:approvals_operationjob_run"))
-        form = operation.form(application=application, initial=request.GET.dict())
         if request.method == "POST":
-            try:
-                job = request_operation(
-                    name,
-                    request.POST,
-                    request.FILES,
-                    by=request.user,
-                    application=application,
-                )
-            except InvalidRequest as error:
-                form = operation.form(
-                    request.POST, request.FILES, application=application
-                )
-                form.is_valid()
-                messages.error(request, error.message)
-            except WorkflowError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, f"Operation #{job.pk} queued: {job.reason}.")
+            job = _queue(request, name, application)
+            if job is not None:
                 return HttpResponseRedirect(
                     reverse("admin:approvals_operationjob_change", args=[job.pk])
                 )
+            form = operation.form(request.POST, request.FILES, application=application)
+            form.is_valid()  # show the refused values with their errors
+        else:
+            form = operation.form(application=application, initial=request.GET.dict())
         context = self._context(
             request,
             operation.label,
@@ -275,50 +254,34 @@ class OperationJobAdmin(ReadOnlyAdmin):
         )
 
 
+def _chosen_application(
+    request: HttpRequest, applications: QuerySet[Application]
+) -> Application | None:
+    """The application picked on the form, else the only enabled one, else the first."""
+    chosen = request.POST.get("application") or request.GET.get("application") or ""
+    try:
+        return default_application(int(chosen) if chosen.isdigit() else None)
+    except InvalidRequest:
+        return applications.first()
+
+
+def _queue(
+    request: HttpRequest, name: str, application: Application
+) -> OperationJob | None:
+    """Queue the posted operation; None (with the reason as a message) when refused."""
+    try:
+        job = request_operation(
+            name, request.POST, request.FILES, by=request.user, application=application
+        )
+    except WorkflowError as error:
+        messages.error(request, error.message)
+        return None
+    messages.success(request, f"Operation #{job.pk} queued: {job.reason}.")
+    return job
+
+
 def _pairs(values: dict[str, Any]) -> str:
     shown = {
         k: ("(file content)" if k == "content_base64" else v) for k, v in values.items()
     }
     return "; ".join(f"{k}: {v}" for k, v in shown.items()) or "—"
-
-
-@admin.register(BirthrightRule)
-class BirthrightRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "application", "attribute", "value", "groups", "is_enabled")
-    list_filter = ("is_enabled", "attribute", "application")
-    search_fields = ("name", "value")
-    filter_horizontal = ("entitlements",)
-    readonly_fields = ("created_at",)
-
-    actions = ("apply_now",)
-
-    @admin.action(description="Apply the selected rules to the people they match now")
-    def apply_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        given = sum(
-            birthright.apply_rule(rule, by=request.user)
-            for rule in queryset.filter(is_enabled=True)
-        )
-        self.message_user(
-            request, f"Birthright access queued for {given} people.", messages.SUCCESS
-        )
-
-    @admin.display(description="Gives")
-    def groups(self, rule: BirthrightRule) -> str:
-        return ", ".join(e.display_name for e in rule.entitlements.all()) or "—"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("entitlements")
-
-    def formfield_for_manytomany(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> Any:
-        if db_field.name == "entitlements":
-            kwargs["queryset"] = (
-                Entitlement.objects.present()
-                .filter(kind=EntitlementKind.GROUP)
-                .order_by("name")
-            )
-            kwargs["help_text"] = (
-                "The groups the rule gives; joiners and movers get them by reconciliation."
-            )
-        return super().formfield_for_manytomany(db_field, request, **kwargs)

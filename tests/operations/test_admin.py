@@ -202,3 +202,21 @@ def test_people_who_are_not_staff_cannot_run_operations(client, requester, catal
 
     assert page.status_code == 302
     assert "/login/" in page["Location"]
+
+
+def test_applying_a_disabled_birthright_rule_says_it_was_left(browser, catalog):
+    rule = BirthrightRule.objects.create(
+        name="Designers",
+        application=catalog,
+        attribute="department",
+        value="Design",
+        is_enabled=False,
+    )
+
+    page = browser.post(
+        reverse("admin:approvals_birthrightrule_changelist"),
+        {"action": "apply_now", "_selected_action": [rule.pk]},
+        follow=True,
+    )
+
+    assert "1 selected rule(s) are disabled; left as they are." in page.content.decode()

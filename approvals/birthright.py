@@ -36,8 +36,7 @@ from approvals.models import (
     JobKind,
     RequestState,
 )
-from approvals.operations import account_of
-from approvals.transitions import lock_grant
+from approvals.transitions import account_of, lock_grant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -32,7 +32,7 @@ from approvals import audit, outbox
 from approvals.models import AuditEvent, JobKind, OperationJob, ProvisioningJob
 from approvals.operations_fields import CatalogField
 from approvals.provisioning import Outcome, WaitForOtherJob
-from approvals.transitions import InvalidRequest, NotAllowed, NotFound
+from approvals.transitions import InvalidRequest, NotAllowed, NotFound, account_of
 from connectors.base import Invalid, PermanentError
 from connectors.models import Account, Application, Resource
 from connectors.registry import connector_for
@@ -356,17 +356,6 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 # --- small shared helpers of the operations_* modules ----------------------------------
-
-
-def account_of(identity: User, application: Application) -> Account | None:
-    """The identity's Atlassian account in the Application, as the catalog knows it."""
-    return (
-        Account.objects.filter(
-            application=application, identity=identity, removed_at__isnull=True
-        )
-        .order_by("-last_seen")
-        .first()
-    )
 
 
 @contextmanager

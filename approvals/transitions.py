@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
 
     from accessportal.models import User
+    from connectors.models import Application
 
 RowT = TypeVar("RowT", bound="Model")
 
@@ -105,12 +106,11 @@ def planned_end(access_request: AccessRequest) -> datetime | None:
     return None
 
 
-def account_of(user: User, application_id: int) -> Account | None:
-    """The person's Atlassian account in an application, when the portal knows it."""
+def account_of(user: User, application: Application | int) -> Account | None:
+    """The person's Atlassian account in an application (or its id), if known."""
     return (
-        Account.objects.filter(
-            application_id=application_id, identity=user, removed_at__isnull=True
-        )
+        Account.objects.present()
+        .filter(application=application, identity=user)
         .order_by("-last_seen")
         .first()
     )

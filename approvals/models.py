@@ -566,10 +566,6 @@ class DriftStatus(models.TextChoices):
 class DriftFindingQuerySet(models.QuerySet["DriftFinding"]):
     """Named queries on drift findings."""
 
-    def unresolved(self) -> DriftFindingQuerySet:
-        """Findings an admin still has to look at, or that are being corrected."""
-        return self.filter(status__in=[DriftStatus.OPEN, DriftStatus.CORRECTING])
-
     def remembered(self) -> DriftFindingQuerySet:
         """Findings that keep the same drift from being flagged again (all but resolved)."""
         return self.exclude(status=DriftStatus.RESOLVED)

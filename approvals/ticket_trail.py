@@ -83,9 +83,8 @@ def on_audit_event(
     ):
         return
     try:
-        with (
-            transaction.atomic()
-        ):  # a savepoint: a failure here never undoes the transition
+        # A savepoint: a failure here never undoes the transition.
+        with transaction.atomic():
             request_trail(instance.request_id)
     except Exception:
         logger.exception(

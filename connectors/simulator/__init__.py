@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from connectors.simulator.config import SimulatorConfig
 from connectors.simulator.core import Call, Simulator
-from connectors.simulator.knobs import Knobs
+from connectors.simulator.knobs import Knobs, LostAnswer
 
-__all__ = ["Call", "Knobs", "Simulator", "SimulatorConfig"]
+__all__ = ["Call", "Knobs", "LostAnswer", "Simulator", "SimulatorConfig"]

@@ -248,6 +248,10 @@ class Simulator:
         else:
             with self.lock:
                 response = self._execute(request, family, api, route, params)
+                lost = self.gate.loses_answer(request.method, request.path)
+            if lost:  # applied, but the caller never hears (a timed-out write)
+                self._log(request, family, route, response.status)
+                raise DroppedConnection(request.path)
         response.headers.extend(decision.headers)
         self._log(request, family, route, response.status)
         if decision.slow is not None:

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 FAMILIES = ("scim", "admin", "jira", "confluence")
+
+
+@dataclass
+class LostAnswer:
+    """Apply the next `times` calls of `method` on `path`, then drop their answers.
+
+    What a timed-out write looks like to its caller: Atlassian made the change and the
+    caller never heard. `path` is a regular expression matched against the whole path.
+    """
+
+    method: str
+    path: str
+    times: int = 1
 
 
 @dataclass
@@ -26,6 +40,9 @@ class Knobs:
     slow_rate: float = 0.0  # fraction answered only after slow_seconds
     slow_seconds: float = 30.0
     drop_rate: float = 0.0  # fraction whose connection is dropped without an answer
+    lost_answers: list[LostAnswer] = field(
+        default_factory=list
+    )  # applied, then dropped
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
@@ -96,6 +113,18 @@ class Gate:
         elif slow < knobs.slow_rate:
             decision.slow = knobs.slow_seconds
         return decision
+
+    def loses_answer(self, method: str, path: str) -> bool:
+        """True (and one use spent) when a LostAnswer rule matches this call."""
+        for rule in self.knobs.lost_answers:
+            if (
+                rule.times > 0
+                and rule.method == method
+                and re.fullmatch(rule.path, path)
+            ):
+                rule.times -= 1
+                return True
+        return False
 
     def _limit(self, decision: Decision, family: str, key: str) -> None:
         """Spend a token from the family's bucket and set the family's headers."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.simulator import Knobs, Simulator, SimulatorConfig
+from connectors.simulator import Knobs, LostAnswer, Simulator, SimulatorConfig
 from tests.connectors.simulator.conftest import API, SITE, client
 
 
@@ -216,6 +216,23 @@ def test_dropped_connection_is_remote_protocol_error_and_not_applied(
 
     assert sim.state.group_by_name("lost") is None
     assert sim.calls[-1].status == 0
+
+
+def test_a_lost_answer_is_applied_then_dropped_as_often_as_asked(
+    config: SimulatorConfig,
+) -> None:
+    sim, _ = build(config, lost_answers=[LostAnswer("POST", r".*/group", times=1)])
+    jira = jira_client(sim)
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        jira.post("/group", json={"name": "made-unheard"})
+    again = jira.post("/group", json={"name": "made-and-heard"})
+    read = jira.get("/group/bulk")
+
+    assert sim.state.group_by_name("made-unheard") is not None  # applied
+    assert again.status_code == 201  # one use only
+    assert read.status_code == 200  # other calls untouched
+    assert sim.calls[0].status == 201  # the log says what Atlassian did
 
 
 def test_knobs_can_change_at_run_time(config: SimulatorConfig) -> None:

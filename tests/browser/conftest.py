@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def browser():
     """Chromium from Debian, headless; a fresh profile per test."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -54,6 +55,12 @@ def browser():
         )
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps the thread's
+        # database connections in a context-local store apart from the usual one: an
+        # ORM call the test made opened a connection there that the test database's
+        # teardown never sees (PostgreSQL: "test_accessportal is being accessed by
+        # other users"). Close it while that store is still the current one.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -89,13 +89,24 @@ def list_page_attachments(ctx: Ctx) -> Response:
 @route("GET", V2 + "/spaces/{space_id}/pages")
 def list_space_pages(ctx: Ctx) -> Response:
     """A space's pages, cursor paging; filters status and title."""
+    return list_space_content(ctx, "page")
+
+
+@route("GET", V2 + "/spaces/{space_id}/blogposts")
+def list_space_blogposts(ctx: Ctx) -> Response:
+    """A space's blog posts, cursor paging; filters status and title."""
+    return list_space_content(ctx, "blogpost")
+
+
+def list_space_content(ctx: Ctx, kind: str) -> Response:
+    """Pages or blog posts of a space (default status current; title is exact)."""
     space, limit = space_by_id(ctx), v2_limit(ctx)
     statuses = set(ctx.args("status")) or {"current"}
     title = ctx.arg("title")
     keys = sorted(
         c.id
         for c in ctx.state.content.values()
-        if c.type == "page"
+        if c.type == kind
         and c.space_id == space.id
         and c.status in statuses
         and (not title or c.title == title)

@@ -347,3 +347,23 @@ def test_space_pages_leave_out_trashed_pages(
     ]
 
     assert "Old" not in titles
+
+
+def test_space_blogposts_are_found_by_exact_title(
+    sim: Simulator, wiki: httpx.Client
+) -> None:
+    for title in ("News", "News 2"):
+        wiki.post(
+            "/api/v2/blogposts",
+            json={"spaceId": space(sim), "title": title, "body": BODY},
+        )
+    page(wiki, sim, title="News")  # a page of the same title is not a blog post
+
+    found = wiki.get(
+        f"/api/v2/spaces/{space(sim)}/blogposts", params={"title": "News"}
+    ).json()["results"]
+    every = wiki.get(f"/api/v2/spaces/{space(sim)}/blogposts?limit=1")
+
+    assert [item["title"] for item in found] == ["News"]
+    assert len(every.json()["results"]) == 1
+    assert "cursor=" in every.json()["_links"]["next"]

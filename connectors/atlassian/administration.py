@@ -3,6 +3,8 @@
 `AtlassianAdministration` is mixed into `AtlassianConnector`; each method is one plain
 operation with a frozen dataclass result. Deletes are idempotent (already gone →
 `already_done`); creates are not repeated on 5xx, except where a repeat is recognised.
+The `find_*` lookups by natural key (project key, group name, page title ...) let a
+job whose create went unanswered find what Atlassian made instead of making it twice.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.atlassian.content_operations import ContentOperations
 from connectors.atlassian.jira_issues import adf_from_text
-from connectors.base import ChangeResult, Conflict, Invalid, ManagedExternally
+from connectors.base import (
+    ChangeResult,
+    Conflict,
+    Invalid,
+    ManagedExternally,
+    NotFound,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,6 +47,8 @@ class ProjectResult:
     project_id: str
     key: str
     name: str = ""
+    lead_account_id: str | None = None
+    is_deleted: bool = False  # in the recycle bin
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,12 @@ class AtlassianAdministration(ContentOperations):
                 raise
             return GroupResult(existing.group_id, existing.name, created=False)
 
+    def find_group(self, name: str) -> GroupResult | None:
+        """The site group of that name (Jira's group list by groupName), or None."""
+        found = self.families.jira.list_groups(names=[name])
+        group = next((g for g in found if g.name.casefold() == name.casefold()), None)
+        return GroupResult(group.group_id, group.name, created=False) if group else None
+
     def delete_group(self, group_id: str) -> ChangeResult:
         """Delete a group; refuses groups an identity provider manages."""
         meta = self.families.admin_group(group_id)
@@ -163,6 +179,15 @@ class AtlassianAdministration(ContentOperations):
         made = self.families.jira.create_project(fields)
         return ProjectResult(made.id, made.key, name)
 
+    def find_project(self, key: str) -> ProjectResult | None:
+        """The project holding this key (even in the recycle bin), or None."""
+        try:
+            found = self.families.jira.get_project(key)
+        except NotFound:
+            return None
+        lead = found.lead.account_id if found.lead else None
+        return ProjectResult(found.id, found.key, found.name, lead, found.deleted)
+
     def update_project(self, project: str, **changes: str) -> ProjectResult:
         """Change name, key, description or lead (`lead_account_id`)."""
         names = {"name": "name", "key": "key", "description": "description"}
@@ -202,7 +227,11 @@ class AtlassianAdministration(ContentOperations):
         issue_type: str = "Task",
         description: str = "",
     ) -> IssueResult:
-        """Create an issue; the description is plain text, sent as ADF."""
+        """Create an issue; the description is plain text, sent as ADF.
+
+        Not idempotent: Jira takes no client-supplied key for an issue, so a create
+        whose answer was lost cannot be told apart from a second one.
+        """
         fields: dict[str, Any] = {
             "project": {"key": project_key},
             "issuetype": {"name": issue_type},

@@ -146,9 +146,14 @@ class ConfluenceContentClient:
     # -- pages -----------------------------------------------------------------------------
 
     # https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-page/#api-spaces-id-pages-get
-    def list_space_pages(self, space_id: str) -> Iterator[Content]:
-        """The pages of a space."""
-        return iter_confluence_v2(self.api, f"{V2}/spaces/{space_id}/pages", Content)
+    def list_space_pages(
+        self, space_id: str, *, title: str | None = None
+    ) -> Iterator[Content]:
+        """The current pages of a space; `title` keeps the one of that exact title."""
+        params = {"title": title} if title else None
+        return iter_confluence_v2(
+            self.api, f"{V2}/spaces/{space_id}/pages", Content, params=params
+        )
 
     # https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-page/#api-pages-id-get
     def get_page(self, page_id: str) -> Content:
@@ -228,6 +233,16 @@ class ConfluenceContentClient:
             self.api.request("POST", f"{V2}/blogposts", json=payload), "blog post"
         )
 
+    # https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-blog-post/#api-spaces-id-blogposts-get
+    def list_space_blog_posts(
+        self, space_id: str, *, title: str | None = None
+    ) -> Iterator[Content]:
+        """The current blog posts of a space; `title` keeps those of that exact title."""
+        params = {"title": title} if title else None
+        return iter_confluence_v2(
+            self.api, f"{V2}/spaces/{space_id}/blogposts", Content, params=params
+        )
+
     # https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-blog-post/#api-blogposts-id-delete
     def delete_blog_post(self, blog_post_id: str, *, purge: bool = False) -> bool:
         """Trash (or purge) a blog post; False when already gone."""
@@ -265,10 +280,13 @@ class ConfluenceContentClient:
     # -- attachments -------------------------------------------------------------------------
 
     # https://developer.atlassian.com/cloud/confluence/rest/v2/api-group-attachment/#api-pages-id-attachments-get
-    def list_attachments(self, page_id: str) -> Iterator[Attachment]:
-        """The attachments of a page."""
+    def list_attachments(
+        self, page_id: str, *, filename: str | None = None
+    ) -> Iterator[Attachment]:
+        """The attachments of a page; `filename` keeps the one of that name."""
+        params = {"filename": filename} if filename else None
         return iter_confluence_v2(
-            self.api, f"{V2}/pages/{page_id}/attachments", Attachment
+            self.api, f"{V2}/pages/{page_id}/attachments", Attachment, params=params
         )
 
     # https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content---attachments/#api-wiki-rest-api-content-id-child-attachment-post

@@ -24,6 +24,7 @@ class ContentResult:
     status: str = ""
     version: int | None = None
     space_id: str | None = None
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class AttachmentResult:
     attachment_id: str
     title: str
     media_type: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ def _content(item: Content) -> ContentResult:
         status=item.status or "",
         version=item.version.number if item.version else None,
         space_id=item.space_id,
+        parent_id=item.parent_id,
     )
 
 
@@ -100,6 +103,12 @@ class ContentOperations:
             _content(p)
             for p in self.families.content.list_space_pages(self._space_id(space_key))
         )
+
+    def find_page(self, space_key: str, title: str) -> ContentResult | None:
+        """The current page of that exact title in the space (titles are unique there)."""
+        content = self.families.content
+        found = content.list_space_pages(self._space_id(space_key), title=title)
+        return next((_content(p) for p in found if p.title == title), None)
 
     def get_page(self, page_id: str) -> ContentResult:
         """One page."""
@@ -147,6 +156,12 @@ class ContentOperations:
             )
         )
 
+    def find_blog_post(self, space_key: str, title: str) -> ContentResult | None:
+        """The current blog post of that exact title in the space, or None."""
+        content = self.families.content
+        found = content.list_space_blog_posts(self._space_id(space_key), title=title)
+        return next((_content(p) for p in found if p.title == title), None)
+
     def delete_blog_post(self, blog_post_id: str) -> ChangeResult:
         """Trash a blog post; idempotent."""
         return _done(self.families.content.delete_blog_post(blog_post_id))
@@ -154,7 +169,11 @@ class ContentOperations:
     def create_comment(
         self, body: str, *, page_id: str | None = None, blog_post_id: str | None = None
     ) -> ContentResult:
-        """Add a footer comment to a page or blog post."""
+        """Add a footer comment to a page or blog post.
+
+        Not idempotent: a comment has no natural key Confluence could look up, so a
+        create whose answer was lost cannot be told apart from a second one.
+        """
         if bool(page_id) == bool(blog_post_id):
             raise Invalid(
                 "A comment needs exactly one of page_id or blog_post_id",
@@ -172,8 +191,20 @@ class ContentOperations:
     def list_attachments(self, page_id: str) -> Iterator[AttachmentResult]:
         """The attachments of a page."""
         return (
-            AttachmentResult(a.id, a.title, a.media_type)
+            AttachmentResult(a.id, a.title, a.media_type, a.file_size)
             for a in self.families.content.list_attachments(page_id)
+        )
+
+    def find_attachment(self, page_id: str, filename: str) -> AttachmentResult | None:
+        """The page's attachment of that file name (one per name), or None."""
+        found = self.families.content.list_attachments(page_id, filename=filename)
+        return next(
+            (
+                AttachmentResult(a.id, a.title, a.media_type, a.file_size)
+                for a in found
+                if a.title == filename
+            ),
+            None,
         )
 
     def upload_attachment(
@@ -187,7 +218,9 @@ class ContentOperations:
         made = self.families.content.upload_attachment(
             page_id, filename, data, media_type
         )
-        return AttachmentResult(made.id, made.title, made.media_type)
+        return AttachmentResult(
+            made.id, made.title, made.media_type, made.file_size or len(data)
+        )
 
     def delete_attachment(self, attachment_id: str) -> ChangeResult:
         """Delete an attachment; idempotent."""

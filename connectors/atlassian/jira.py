@@ -69,6 +69,7 @@ class JiraProject(Model):
     lead: AccountRef | None = None
     is_private: bool | None = pydantic.Field(None, alias="isPrivate")
     archived: bool = False
+    deleted: bool = False  # in the recycle bin: its key stays taken
 
 
 class CreatedProject(Model):

@@ -188,3 +188,51 @@ def test_space_export_finishes_with_a_download_link(connector):
         status = connector.get_task(task.task_id)
 
     assert status.download_link
+
+
+# -- lookups by natural key (what a job whose create went unanswered finds) ---------------
+
+
+def test_find_project_by_key_with_its_lead(connector, sim):
+    lead = account_id(sim, ALICE)
+    connector.create_project("NEWP", "New Project", lead_account_id=lead)
+
+    found = connector.find_project("NEWP")
+    missing = connector.find_project("NOPE")
+
+    assert (found.key, found.name, found.lead_account_id) == (
+        "NEWP",
+        "New Project",
+        lead,
+    )
+    assert found.is_deleted is False
+    assert missing is None
+
+
+def test_find_group_by_name(connector, sim):
+    made = connector.create_group("release-managers")
+
+    found = connector.find_group("release-managers")
+
+    assert (found.group_id, found.created) == (made.group_id, False)
+    assert connector.find_group("nobody-here") is None
+
+
+def test_find_page_and_blog_post_by_title_in_the_space(connector):
+    page = connector.create_page("ENG", "Runbook", "<p>x</p>")
+    post = connector.create_blog_post("ENG", "Runbook", "<p>x</p>")
+
+    assert connector.find_page("ENG", "Runbook").content_id == page.content_id
+    assert connector.find_blog_post("ENG", "Runbook").content_id == post.content_id
+    assert connector.find_page("ENG", "Runbook 2") is None
+    assert connector.find_blog_post("DES", "Runbook") is None
+
+
+def test_find_attachment_by_file_name_with_its_size(connector):
+    page = connector.create_page("ENG", "With files", "<p>x</p>")
+    connector.upload_attachment(page.content_id, "notes.txt", b"hello", "text/plain")
+
+    found = connector.find_attachment(page.content_id, "notes.txt")
+
+    assert (found.title, found.size) == ("notes.txt", 5)
+    assert connector.find_attachment(page.content_id, "other.txt") is None

@@ -266,3 +266,41 @@ def test_a_restriction_without_operation_is_malformed():
 
     with pytest.raises(MalformedResponse):
         content.get_restrictions("123")
+
+
+def test_space_pages_by_exact_title():
+    content, recorder = client(reply(200, {"results": [PAGE], "_links": {}}))
+
+    found = list(content.list_space_pages("98306", title="T"))
+
+    assert [p.id for p in found] == ["123"]
+    assert (recorder.last.method, recorder.last.url.path) == (
+        "GET",
+        f"{V2}/spaces/98306/pages",
+    )
+    assert query(recorder.last) == [("title", "T"), ("limit", "250")]
+
+
+def test_space_blog_posts_by_exact_title_follow_the_cursor():
+    content, recorder = client(
+        reply(200, {"results": [PAGE], "_links": {"next": f"/wiki{V2}/x?cursor=c2"}}),
+        reply(200, {"results": [{**PAGE, "id": "124"}], "_links": {}}),
+    )
+
+    found = list(content.list_space_blog_posts("98306", title="T"))
+
+    assert [p.id for p in found] == ["123", "124"]
+    first, second = recorder.requests
+    assert (first.method, first.url.path) == ("GET", f"{V2}/spaces/98306/blogposts")
+    assert query(first) == [("title", "T"), ("limit", "250")]
+    assert query(second) == [("cursor", "c2")]
+
+
+def test_page_attachments_by_file_name():
+    content, recorder = client(reply(200, {"results": [], "_links": {}}))
+
+    found = list(content.list_attachments("123", filename="notes.txt"))
+
+    assert found == []
+    assert recorder.last.url.path == f"{V2}/pages/123/attachments"
+    assert query(recorder.last) == [("filename", "notes.txt"), ("limit", "250")]

@@ -247,6 +247,19 @@ def test_project_create_update_delete():
     assert query(recorder.last) == [("enableUndo", "true")]
 
 
+def test_get_project_by_key_reads_its_lead_and_recycle_bin_state():
+    jira, recorder = client(reply(200, {**PROJECT, "deleted": True}))
+
+    found = jira.get_project("WEB")
+
+    assert (found.key, found.lead.account_id, found.deleted) == ("WEB", "a1", True)
+    assert (recorder.last.method, recorder.last.url.path) == (
+        "GET",
+        f"{API}/project/WEB",
+    )
+    assert query(recorder.last) == []
+
+
 def test_list_roles():
     jira, recorder = client(reply(200, [{"id": 10002, "name": "Developers"}]))
 

@@ -177,6 +177,8 @@ def report(
     )
     print(f"status: {figures['status']} {figures['error']}")
     print(f"wall time: {wall:.1f} s (reconciliation run, start to finish)")
+    # The machine may be shared: the load says how much the figures can be trusted.
+    print(f"load average (1, 5, 15 min) at the end: {_load_average()}")
     if os.environ.get("BENCH_WITH_LISTENERS"):
         listeners = figures["total_seconds"] - wall
         print(
@@ -204,6 +206,10 @@ def report(
         print(f"warning: {warning}")
 
 
+def _load_average() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def main() -> None:
     """Seed, serve, reconcile, report; everything scratch is removed afterwards."""
     scale = float(os.environ.get("BENCH_SCALE", "1"))
@@ -215,6 +221,7 @@ def main() -> None:
     started = time.perf_counter()
     simulator = start_simulator(sizes, latency_ms, port, workdir / "simulator.log")
     print(f"simulator seeded and serving in {time.perf_counter() - started:.1f} s")
+    print(f"load average (1, 5, 15 min) before the run: {_load_average()}")
     database_url, drop = scratch_database(workdir)
     try:
         figures = reconcile_in_child(

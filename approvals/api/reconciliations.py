@@ -11,7 +11,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from approvals import audit
 from approvals.api.base import PortalReadOnlyViewSet
 from approvals.api.errors import ERRORS_READ, ERRORS_WRITE, Conflict, DetailSerializer
 from approvals.api.fields import (
@@ -184,17 +183,6 @@ class ReconciliationViewSet(mixins.CreateModelMixin, PortalReadOnlyViewSet):
                     scope=data.get("filter") or None,
                     trigger=RunTrigger.API,
                     triggered_by=request.user,
-                )
-                audit.record(
-                    "reconciliation.queued",
-                    target=run,
-                    actor=request.user,
-                    after={
-                        "incremental": run.is_incremental,
-                        "only": run.only,
-                        "filter": run.scope,
-                    },
-                    message="Started through the REST API",
                 )
                 enqueue(run)
         except RunAlreadyActive as error:

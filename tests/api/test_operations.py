@@ -40,7 +40,7 @@ def test_admin_starts_a_reconciliation_and_gets_202_with_the_run(
     assert sorted(run.only) == ["accounts", "groups"]
     assert run.triggered_by == admin
     assert len(callbacks) == 1  # the worker is told once the run row is committed
-    event = AuditEvent.objects.get(action="reconciliation.queued")
+    event = AuditEvent.objects.get(action="reconciliation.queued", target_id=run.pk)
     assert (event.actor, event.target_id) == (admin, str(run.pk))
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from approvals import audit
 from approvals.models import ProvisioningJob
 from approvals.transitions import account_of
-from connectors.base import AccountDraft, Invalid
+from connectors.base import AccountDraft, Conflict, Invalid, PermanentError
 from connectors.models import Account, Assignment, AssignmentOrigin, Entitlement
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from accessportal.models import User
     from connectors.base import AccountRecord, Connector, EntitlementRef
+
+CREATE_SENT = "account_create_sent"  # on job.result while a SCIM create is unanswered
 
 
 def known_account(job: ProvisioningJob) -> Account | None:
@@ -41,7 +43,12 @@ def ensure_account(job: ProvisioningJob, connector: Connector) -> Account:
     """The beneficiary's account: known, found by email, else created through SCIM.
 
     A created account joins the Application's default product groups (the connector
-    does that). The Account row is linked to the identity and to the job.
+    does that). The Account row is linked to the identity and to the job. Safe to
+    repeat after an attempt whose SCIM create went unanswered: the job notes the create
+    before sending it, and the next attempt sends it again, which Atlassian answers
+    409 for the user it made; the connector then links that user and joins the
+    default groups (each join idempotent). An account already linked to another
+    identity is a Conflict, never silently re-linked.
     """
     account = known_account(job)
     if account is not None:
@@ -56,9 +63,15 @@ def ensure_account(job: ProvisioningJob, connector: Connector) -> Account:
         )
     record = connector.find_account_by_email(identity.email)
     created = False
-    if record is None:
-        result = connector.create_account(_draft(identity))
-        record, created = result.account, result.created
+    unanswered = bool((job.result or {}).get(CREATE_SENT))
+    if record is None or unanswered:
+        _note_create(job, sent=True)
+        try:
+            result = connector.create_account(_draft(identity))
+        except PermanentError:
+            _note_create(job, sent=False)  # refused: nothing was made
+            raise
+        record, created = result.account, result.created or unanswered
     account = _link(job, identity, record)
     audit.record(
         "account.created" if created else "account.linked",
@@ -73,6 +86,12 @@ def ensure_account(job: ProvisioningJob, connector: Connector) -> Account:
     )
     _attach(job, account)
     return account
+
+
+def _note_create(job: ProvisioningJob, *, sent: bool) -> None:
+    """Keep on the job whether a SCIM create is out without an answer yet."""
+    job.result = {**(job.result or {}), CREATE_SENT: sent}
+    ProvisioningJob.objects.filter(pk=job.pk).update(result=job.result)
 
 
 def _draft(identity: User) -> AccountDraft:
@@ -95,6 +114,11 @@ def _link(job: ProvisioningJob, identity: User, record: AccountRecord) -> Accoun
         account_id=record.account_id,
         defaults={"email": record.email or identity.email},
     )
+    if account.identity_id not in (None, identity.pk):
+        raise Conflict(
+            f"The Atlassian account {record.email or record.account_id} is linked to "
+            f"{account.identity.label} in the portal, not to {identity.label}."
+        )
     account.identity = identity
     account.scim_id = record.scim_id or account.scim_id
     account.email = record.email or account.email or identity.email

@@ -27,8 +27,10 @@ from approvals.operations import (
 )
 from approvals.operations_confluence import AREA, deletion, record_content
 from approvals.operations_fields import ATTACHMENT_ID, ResourceField, content_id_field
+from approvals.operations_idempotency import create_once
 from approvals.operations_restrictions import restrictions_of
-from connectors.base import ResourceKind
+from connectors.atlassian.content_operations import AttachmentResult
+from connectors.base import Conflict, ResourceKind
 
 if TYPE_CHECKING:
     from approvals.operations import OperationContext
@@ -107,26 +109,21 @@ class SpaceExportForm(OperationForm):
 
 
 def upload_attachment(context: OperationContext) -> Outcome:
+    """Attach the file once per job; a same-named file already there fails the job."""
     a = context.arguments
-    existing = next(
-        (
-            x
-            for x in context.connector.list_attachments(a["page_id"])
-            if x.title == a["filename"]
-        ),
-        None,
-    )
-    if existing is not None:  # Confluence refuses a second file of the same name
-        made, already = existing, True
-    else:
-        data = base64.b64decode(a["content_base64"])
-        made = context.connector.upload_attachment(
+    created = create_once(
+        context,
+        "attachment",
+        AttachmentResult,
+        lambda: context.connector.upload_attachment(
             a["page_id"],
             a["filename"],
-            data,
+            base64.b64decode(a["content_base64"]),
             a.get("media_type") or "application/octet-stream",
-        )
-        already = False
+        ),
+        find=lambda: _attachment_of_job(context),
+    )
+    made = created.made
     after = {
         "attachment_id": made.attachment_id,
         "title": made.title,
@@ -134,25 +131,31 @@ def upload_attachment(context: OperationContext) -> Outcome:
         "size": a.get("size"),
         "sha256": a.get("sha256"),
     }
+    message = f"{made.title} attached to page {a['page_id']}{created.note}"
     record_content(
-        context,
-        "attachment",
-        made.attachment_id,
-        made.title,
-        {},
-        after,
-        f"{made.title} attached to page {a['page_id']}",
+        context, "attachment", made.attachment_id, made.title, {}, after, message
     )
     # The file has reached Confluence: keep its fingerprint, not its bytes, on the job.
     arguments = {k: v for k, v in a.items() if k != "content_base64"}
     ProvisioningJob.objects.filter(pk=context.job.pk).update(
         payload={**context.job.payload, "arguments": arguments}
     )
-    state = "was already attached" if already else "attached"
-    return Outcome(
-        f"{made.title} {state} to page {a['page_id']}",
-        after | {"already_done": already},
-    )
+    return Outcome(message, after | created.result)
+
+
+def _attachment_of_job(context: OperationContext) -> AttachmentResult | None:
+    """The file an unanswered upload attached: its name on the page, with its size."""
+    a = context.arguments
+    found = context.connector.find_attachment(a["page_id"], a["filename"])
+    if found is None:
+        return None
+    if found.size is not None and a.get("size") is not None and found.size != a["size"]:
+        raise Conflict(
+            f"Page {a['page_id']} already has another file named {a['filename']} "
+            f"({found.size} bytes, not {a['size']}); Confluence keeps one file per name.",
+            family="confluence",
+        )
+    return found
 
 
 def export_space(context: OperationContext) -> Outcome:
@@ -206,7 +209,8 @@ register(
         AttachmentUploadForm,
         upload_attachment,
         lambda a: f"Attach {a.get('filename')} to page {a.get('page_id')}",
-        notes="A file of the same name already on the page is left as it is (Confluence keeps one per name).",
+        notes="Confluence keeps one file per name on a page: a file of the same name already "
+        "there fails the operation with Confluence's message, and the file is left as it is.",
     )
 )
 register(

@@ -5,6 +5,12 @@ Attachments and space exports are in `operations_attachments`, content restricti
 entitlements, granted and revoked through requests. Archiving pages is a Confluence
 long task: the job starts it once and polls it until it finishes
 (`operations.follow_task`).
+
+Creates run once per job (`operations_idempotency.create_once`): after an attempt whose
+answer was lost, a page or blog post is looked up by its title in the space (Confluence
+keeps titles unique there) and adopted. A comment has no such key and the reference
+documents no lookup for one, so a comment whose answer was lost is posted again and the
+outcome says a duplicate may exist.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from approvals.operations_fields import (
     body_field,
     content_id_field,
 )
-from connectors.base import Invalid, ResourceKind, Unavailable
+from approvals.operations_idempotency import create_once
+from connectors.atlassian.content_operations import ContentResult
+from connectors.base import Conflict, Invalid, ResourceKind, Unavailable
 
 if TYPE_CHECKING:
     from approvals.operations import OperationContext
@@ -119,26 +127,41 @@ def record_content(  # the audit event of one piece of content
 
 
 def create_page(context: OperationContext) -> Outcome:
-    a = context.arguments
-    page = context.connector.create_page(
-        a["space"], a["title"], a["body"], parent_id=a.get("parent_id")
+    a, connector = context.arguments, context.connector
+    created = create_once(
+        context,
+        "page",
+        ContentResult,
+        lambda: connector.create_page(
+            a["space"], a["title"], a["body"], parent_id=a.get("parent_id")
+        ),
+        find=lambda: _page_of_job(context),
     )
+    page = created.made
     after = {
         "page_id": page.content_id,
         "title": page.title,
         "space": a["space"],
         "version": page.version,
     }
-    record_content(
-        context,
-        "page",
-        page.content_id,
-        page.title,
-        {},
-        after,
-        f"Page {page.title!r} created in {a['space']}",
-    )
-    return Outcome(f"Page {page.title!r} created in {a['space']}", after)
+    message = f"Page {page.title!r} created in {a['space']}{created.note}"
+    record_content(context, "page", page.content_id, page.title, {}, after, message)
+    return Outcome(message, after | created.result)
+
+
+def _page_of_job(context: OperationContext) -> ContentResult | None:
+    """The page an unanswered create made: its title in the space, under the parent asked for."""
+    a = context.arguments
+    found = context.connector.find_page(a["space"], a["title"])
+    if found is None:
+        return None
+    if a.get("parent_id") and found.parent_id != str(a["parent_id"]):
+        raise Conflict(
+            f"A page titled {a['title']!r} is already in {a['space']} under another "
+            "parent; page titles are unique in a space.",
+            family="confluence",
+        )
+    return found
 
 
 def update_page(context: OperationContext) -> Outcome:
@@ -214,27 +237,33 @@ def _start_archive(connector: AtlassianConnector, ids: list[str]) -> Any:
 
 
 def create_blog_post(context: OperationContext) -> Outcome:
-    a = context.arguments
-    post = context.connector.create_blog_post(a["space"], a["title"], a["body"])
-    after = {"blog_post_id": post.content_id, "title": post.title, "space": a["space"]}
-    record_content(
+    a, connector = context.arguments, context.connector
+    created = create_once(
         context,
-        "blogpost",
-        post.content_id,
-        post.title,
-        {},
-        after,
-        f"Blog post {post.title!r} published in {a['space']}",
+        "blog_post",
+        ContentResult,
+        lambda: connector.create_blog_post(a["space"], a["title"], a["body"]),
+        find=lambda: connector.find_blog_post(a["space"], a["title"]),
     )
-    return Outcome(f"Blog post {post.title!r} published in {a['space']}", after)
+    post = created.made
+    after = {"blog_post_id": post.content_id, "title": post.title, "space": a["space"]}
+    message = f"Blog post {post.title!r} published in {a['space']}{created.note}"
+    record_content(context, "blogpost", post.content_id, post.title, {}, after, message)
+    return Outcome(message, after | created.result)
 
 
 def create_comment(context: OperationContext) -> Outcome:
+    """Post a comment once per job; after a lost answer it is posted again (no key)."""
     a = context.arguments
-    comment = context.connector.create_comment(
-        a["body"], page_id=a.get("page_id"), blog_post_id=a.get("blog_post_id")
+    created = create_once(
+        context,
+        "comment",
+        ContentResult,
+        lambda: context.connector.create_comment(
+            a["body"], page_id=a.get("page_id"), blog_post_id=a.get("blog_post_id")
+        ),
     )
-    on = a.get("page_id") or a.get("blog_post_id")
+    comment, on = created.made, _on(a)
     after = {"comment_id": comment.content_id, "on": on}
     record_content(
         context,
@@ -243,9 +272,12 @@ def create_comment(context: OperationContext) -> Outcome:
         f"comment on {on}",
         {},
         after,
-        f"Comment added to {on}",
+        f"Comment added to {on}{created.note}",
     )
-    return Outcome(f"Comment {comment.content_id} added to {on}", after)
+    return Outcome(
+        f"Comment {comment.content_id} added to {on}{created.note}",
+        after | created.result,
+    )
 
 
 def _on(a: dict[str, Any]) -> str:

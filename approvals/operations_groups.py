@@ -5,6 +5,10 @@ follows Atlassian's documented workaround: create the group under the new name (
 the old or a new description), copy the members, delete the old group. The portal then
 moves its own open grants, requests and policy to the new group. Groups an identity
 provider manages are refused: they change only through SCIM, in the IdP.
+
+Creating a group runs once per job (`operations_idempotency.create_once`): after an
+attempt whose answer was lost, the next one finds the group by its name and adopts it.
+A name already taken when the job first asks fails the job: the group is someone else's.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from approvals.models import (
 )
 from approvals.operations import Operation, OperationForm, Outcome, register
 from approvals.operations_fields import GroupField
+from approvals.operations_idempotency import Created, create_once
+from connectors.atlassian.administration import GroupResult
 from connectors.base import Conflict, EntitlementKind, EntitlementRef
 from connectors.models import Account, Assignment, Entitlement
 
@@ -82,6 +88,20 @@ class GroupFormMixin:
 class CreateGroupForm(GroupFormMixin, OperationForm):
     name = _name_field("Name")
     description = _description_field()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if (
+            Entitlement.objects.present()
+            .filter(
+                application=self.application,
+                kind=EntitlementKind.GROUP,
+                name__iexact=name,
+            )
+            .exists()
+        ):
+            raise ValidationError(f"A group named {name} already exists.")
+        return name
 
     def clean_description(self) -> str:
         return self.check_description(self.cleaned_data["description"])
@@ -152,28 +172,48 @@ def create_group(context: OperationContext) -> Outcome:
         context.arguments["name"],
         context.arguments.get("description", ""),
     )
-    made = context.connector.create_group(name, description)
+    created = make_group(context, "group", name, description)
+    made = created.made
     group = upsert_group(context.application, made.group_id, made.name, description)
+    message = f"Group {made.name} created{created.note}"
     context.record(
         target_type="atlassian.group",
         target_id=made.group_id,
         target_label=made.name,
-        before={} if made.created else {"group_id": made.group_id, "name": made.name},
         after={
             "group_id": made.group_id,
             "name": made.name,
             "description": description,
         },
-        message=f"Group {made.name} {'created' if made.created else 'already existed'}",
+        message=message,
     )
-    state = "created" if made.created else "already existed"
     return Outcome(
-        f"Group {made.name} {state}",
-        {
-            "group_id": made.group_id,
-            "entitlement": group.pk,
-            "already_done": not made.created,
-        },
+        message,
+        {"group_id": made.group_id, "entitlement": group.pk} | created.result,
+    )
+
+
+def make_group(
+    context: OperationContext, step: str, name: str, description: str
+) -> Created[GroupResult]:
+    """Create the group once per job; a name already taken is a Conflict."""
+
+    def create() -> GroupResult:
+        made = context.connector.create_group(name, description)
+        if not made.created:  # the connector found an existing group of that name
+            raise Conflict(
+                f"A group named {made.name} already exists in Atlassian "
+                f"(group id {made.group_id}): choose another name.",
+                family="jira",
+            )
+        return made
+
+    return create_once(
+        context,
+        step,
+        GroupResult,
+        create,
+        find=lambda: context.connector.find_group(name),
     )
 
 
@@ -181,13 +221,7 @@ def rename_group(context: OperationContext) -> Outcome:
     old = Entitlement.objects.get(pk=context.arguments["group"])
     new_name = context.arguments["new_name"]
     description = context.arguments.get("description") or old.description
-    new_id = context.progress.get("new_group_id")
-    if not new_id:
-        made = context.connector.create_group(new_name, description)
-        if not made.created:
-            raise Conflict(f"A group named {new_name} already exists in Atlassian.")
-        new_id = made.group_id
-        context.save_progress(new_group_id=new_id)
+    new_id = make_group(context, "new_group", new_name, description).made.group_id
     members = list(context.connector.iter_group_member_ids(old.external_id))
     ref = EntitlementRef(EntitlementKind.GROUP, new_id)
     for account_id in members:
@@ -350,7 +384,8 @@ register(
         CreateGroupForm,
         create_group,
         lambda a: f"Create the group {a.get('name')}",
-        notes="Creating a group that exists finds it (idempotent).",
+        notes="A name already taken in Atlassian fails the operation; a retry after a lost "
+        "answer finds the group it made instead of making another.",
     )
 )
 register(

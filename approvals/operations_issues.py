@@ -1,9 +1,12 @@
 """Jira issue operations: create, update, delete, and change status through the
 transitions available now (Jira's issue management through the connector).
 
-Creating an issue is not idempotent in Atlassian (no request key): the connector never
-repeats a create after a lost answer. Deleting what is gone, or moving an issue to the
-status it has, succeeds.
+Creating an issue runs once per job (`operations_idempotency.create_once`): the key
+Jira answers is saved on the job at once, so a later attempt (after the read-back failed,
+or the worker died) reuses it. Jira takes no client-supplied key for an issue and the
+reference documents no lookup that would find one by what we sent, so an issue whose
+create answer was lost is created again and the outcome says a duplicate may exist.
+Deleting what is gone, or moving an issue to the status it has, succeeds.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from django.core.exceptions import ValidationError
 
 from approvals.operations import Operation, OperationForm, Outcome, register
 from approvals.operations_fields import ResourceField, body_field, issue_field
+from approvals.operations_idempotency import create_once
+from connectors.atlassian.administration import IssueResult
 from connectors.base import NotFound, ResourceKind
 
 if TYPE_CHECKING:
@@ -79,13 +84,20 @@ def _issue_view(connector: AtlassianConnector, issue: str) -> dict[str, Any]:
 
 
 def create_issue(context: OperationContext) -> Outcome:
+    """Create the issue once per job, then read it back for its status."""
     a = context.arguments
-    made = context.connector.create_issue(
-        a["project"],
-        a["summary"],
-        issue_type=a.get("issue_type") or "Task",
-        description=a.get("description", ""),
+    created = create_once(
+        context,
+        "issue",
+        IssueResult,
+        lambda: context.connector.create_issue(
+            a["project"],
+            a["summary"],
+            issue_type=a.get("issue_type") or "Task",
+            description=a.get("description", ""),
+        ),
     )
+    made = context.connector.get_issue(created.made.key)
     context.record(
         target_type="atlassian.issue",
         target_id=made.key,
@@ -95,11 +107,14 @@ def create_issue(context: OperationContext) -> Outcome:
             "id": made.issue_id,
             "summary": a["summary"],
             "issue_type": a.get("issue_type") or "Task",
+            "status": made.status,
         },
-        message=f"Jira issue {made.key} created",
+        message=f"Jira issue {made.key} created{created.note}",
     )
     return Outcome(
-        f"Jira issue {made.key} created", {"key": made.key, "issue_id": made.issue_id}
+        f"Jira issue {made.key} created ({made.status}){created.note}",
+        {"key": made.key, "issue_id": made.issue_id, "status": made.status}
+        | created.result,
     )
 
 

@@ -1,9 +1,11 @@
 """Jira project operations: create (key, name, type, lead, template), update, delete;
 and the read of a project's roles with their actors.
 
-Creating a project is not idempotent in Atlassian (no request key): the connector never
-repeats a create after a lost answer. Deleting moves the project to Jira's recycle bin,
-and deleting what is gone succeeds.
+Creating a project runs once per job (`operations_idempotency.create_once`): after an
+attempt whose answer was lost, the next one looks the project up by its key and adopts
+it when it has the name and lead the job asked for. A key held by another project
+fails with Jira's message. Deleting moves the project to Jira's recycle bin, and
+deleting what is gone succeeds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from django.utils import timezone
 
 from approvals.operations import Operation, OperationForm, Outcome, account_of, register
 from approvals.operations_fields import PROJECT_KEY, IdentityField, ResourceField
-from connectors.base import ResourceKind
+from approvals.operations_idempotency import create_once
+from connectors.atlassian.administration import ProjectResult
+from connectors.base import Conflict, ResourceKind
 from connectors.models import Account, Entitlement, Resource
 
 if TYPE_CHECKING:
@@ -147,14 +151,21 @@ def _project_view(resource: Resource | None) -> dict[str, Any]:
 
 def create_project(context: OperationContext) -> Outcome:
     a = context.arguments
-    made = context.connector.create_project(
-        a["key"],
-        a["name"],
-        project_type=a.get("project_type", "software"),
-        lead_account_id=a["lead_account_id"],
-        template_key=a.get("template_key", ""),
-        description=a.get("description", ""),
+    created = create_once(
+        context,
+        "project",
+        ProjectResult,
+        lambda: context.connector.create_project(
+            a["key"],
+            a["name"],
+            project_type=a.get("project_type", "software"),
+            lead_account_id=a["lead_account_id"],
+            template_key=a.get("template_key", ""),
+            description=a.get("description", ""),
+        ),
+        find=lambda: _project_of_job(context),
     )
+    made = created.made
     resource, _ = Resource.objects.update_or_create(
         application=context.application,
         kind=ResourceKind.PROJECT,
@@ -176,12 +187,32 @@ def create_project(context: OperationContext) -> Outcome:
             "project_type": a.get("project_type", "software"),
             "template_key": a.get("template_key", ""),
         },
-        message=f"Jira project {made.key} created",
+        message=f"Jira project {made.key} created{created.note}",
     )
     return Outcome(
-        f"Jira project {made.key} created",
-        {"project_id": made.project_id, "key": made.key},
+        f"Jira project {made.key} created{created.note}",
+        {"project_id": made.project_id, "key": made.key} | created.result,
     )
+
+
+def _project_of_job(context: OperationContext) -> ProjectResult | None:
+    """The project an unanswered create made: its key, with the name and lead asked for."""
+    a = context.arguments
+    found = context.connector.find_project(a["key"])
+    if found is None:
+        return None
+    lead = found.lead_account_id
+    if (
+        found.is_deleted
+        or found.name != a["name"]
+        or lead not in (None, a["lead_account_id"])
+    ):
+        raise Conflict(
+            f"The Jira project key {a['key']} is held by {found.name!r}, which is not the "
+            "project this job asked for: choose another key.",
+            family="jira",
+        )
+    return found
 
 
 def update_project(context: OperationContext) -> Outcome:

@@ -12,6 +12,10 @@ operation job in the same transaction (nothing is lost; the worker retries like 
 job). Syncing renders the whole ticket from the portal's rows, so it is idempotent
 and order does not matter; only opening the issue must happen once, so a sync job
 waits while another sync of the same request runs and no issue key is stored yet.
+The key Jira answers is stored on the request at once, so a later attempt (after a
+failed transition, or a dead worker) edits that issue. Jira takes no client-supplied
+key for an issue, though: when the answer to the create itself is lost, the next
+attempt opens the issue again and its outcome says a duplicate may exist.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ from approvals.operations import (
     queue_operation,
     register,
 )
+from approvals.operations_idempotency import Created, create_once
 from approvals.provisioning import WaitForOtherJob
+from connectors.atlassian.administration import IssueResult
 from connectors.base import Invalid
 
 if TYPE_CHECKING:
@@ -117,11 +123,12 @@ def sync_ticket(context: OperationContext) -> Outcome:
     access_request = AccessRequest.objects.select_related(
         "entitlement", "beneficiary", "requester"
     ).get(pk=context.arguments["request"])
-    key = access_request.ticket_key
+    key, note = access_request.ticket_key, ""
     opened = not key
     if opened:
         _wait_for_other_sync(context, access_request.pk)
-        key = _open(context, access_request)  # opened with the current description
+        created = _open(context, access_request)  # with the current description
+        key, note = created.made.key, created.note
     else:
         context.connector.update_issue(
             key,
@@ -131,9 +138,9 @@ def sync_ticket(context: OperationContext) -> Outcome:
     status = STATUS_FOR.get(RequestState(access_request.state), "In Progress")
     try:
         moved = context.connector.transition_issue(key, status)
-        note = "" if not moved.detail else f" ({moved.detail})"
+        note += "" if not moved.detail else f" ({moved.detail})"
     except Invalid as error:  # no such status in the project's workflow: text only
-        note = f" (status left as it is: {error.message})"
+        note += f" (status left as it is: {error.message})"
     context.record(
         target_type="atlassian.issue",
         target_id=key,
@@ -167,18 +174,24 @@ def _wait_for_other_sync(context: OperationContext, request_id: int) -> None:
         raise WaitForOtherJob(f"Waiting for ticket job #{running.pk} to open the issue")
 
 
-def _open(context: OperationContext, access_request: AccessRequest) -> str:
-    made = context.connector.create_issue(
-        settings.TICKET_TRAIL_PROJECT_KEY,
-        summary(access_request),
-        issue_type=settings.TICKET_TRAIL_ISSUE_TYPE,
-        description=description(access_request),
+def _open(context: OperationContext, access_request: AccessRequest) -> Created:
+    created = create_once(
+        context,
+        "ticket",
+        IssueResult,
+        lambda: context.connector.create_issue(
+            settings.TICKET_TRAIL_PROJECT_KEY,
+            summary(access_request),
+            issue_type=settings.TICKET_TRAIL_ISSUE_TYPE,
+            description=description(access_request),
+        ),
     )
+    key = created.made.key
     AccessRequest.objects.filter(pk=access_request.pk, ticket_key="").update(
-        ticket_key=made.key
+        ticket_key=key
     )
-    access_request.ticket_key = made.key
-    return made.key
+    access_request.ticket_key = key
+    return created
 
 
 def summary(access_request: AccessRequest) -> str:

@@ -179,7 +179,9 @@ def test_attachment_upload_from_the_admin_form(page, admin, simulator):
     assert content(simulator, job.result["attachment_id"]).data == b"a,b\n1,2\n"
 
 
-def test_uploading_the_same_file_name_again_leaves_it(page, admin, simulator):
+def test_uploading_a_file_name_the_page_has_fails_and_leaves_the_file(
+    page, admin, simulator
+):
     data = {
         "page_id": page.result["page_id"],
         "filename": "notes.txt",
@@ -187,10 +189,15 @@ def test_uploading_the_same_file_name_again_leaves_it(page, admin, simulator):
     }
     first = run("attachments.upload", data, by=admin)
 
-    second = run("attachments.upload", data, by=admin)
+    second = run(
+        "attachments.upload",
+        data | {"content_base64": base64.b64encode(b"other").decode()},
+        by=admin,
+    )
 
-    assert second.result["already_done"] is True
-    assert second.result["attachment_id"] == first.result["attachment_id"]
+    assert (second.status, second.attempts) == (JobStatus.FAILED, 1)
+    assert "same file name as an existing attachment" in second.last_error
+    assert content(simulator, first.result["attachment_id"]).data == b"x"
 
 
 def test_bad_base64_is_a_field_error(page, admin):

@@ -28,14 +28,15 @@ def test_create_group_makes_it_in_atlassian_and_in_the_catalog(
     assert audited(job).after["group_id"] == made.group_id
 
 
-def test_creating_an_existing_group_finds_it(catalog, admin, simulator):
-    first = run("groups.create", {"name": "release-managers"}, by=admin)
+def test_creating_a_group_the_catalog_knows_is_refused(catalog, admin, simulator):
+    run("groups.create", {"name": "release-managers"}, by=admin)
 
-    second = run("groups.create", {"name": "release-managers"}, by=admin)
+    with pytest.raises(InvalidRequest) as refused:
+        run("groups.create", {"name": "Release-Managers"}, by=admin)
 
-    assert second.status == JobStatus.SUCCEEDED
-    assert second.result["already_done"] is True
-    assert second.result["group_id"] == first.result["group_id"]
+    assert refused.value.field_errors == {
+        "name": ["A group named Release-Managers already exists."]
+    }
     assert (
         sum(g.name == "release-managers" for g in simulator.state.groups.values()) == 1
     )

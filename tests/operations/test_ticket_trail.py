@@ -13,8 +13,9 @@ from approvals.models import (
     OperationJob,
     ProvisioningJob,
 )
+from connectors.registry import use_transport
 from tests.factories import PolicyFactory
-from tests.operations.conftest import group, settle
+from tests.operations.conftest import failing, group, settle
 
 
 @pytest.fixture
@@ -131,3 +132,21 @@ def test_no_trail_without_a_project_key(catalog, ask, settings):
 
     assert not OperationJob.objects.named("tickets.sync").exists()
     assert AccessRequest.objects.get().ticket_key == ""
+
+
+def test_a_failure_after_opening_the_issue_does_not_open_another(trail, ask, simulator):
+    access_request = ask()
+    job = OperationJob.objects.named("tickets.sync").get(status=JobStatus.PENDING)
+
+    with use_transport(
+        failing(simulator, method="GET", path_part="/rest/api/3/issue/", status=503)
+    ):
+        done = settle(job)
+
+    mirrored = [
+        issue.key
+        for issue in simulator.state.issue_by_key.values()
+        if issue.fields["summary"].startswith(f"Access request #{access_request.pk}:")
+    ]
+    assert (done.status, done.attempts) == (JobStatus.SUCCEEDED, 2), done.last_error
+    assert mirrored == [done.result["key"]]

@@ -61,17 +61,7 @@ def ensure_account(job: ProvisioningJob, connector: Connector) -> Account:
         raise Invalid(
             f"{identity.label} has no email address: no account can be created."
         )
-    record = connector.find_account_by_email(identity.email)
-    created = False
-    unanswered = bool((job.result or {}).get(CREATE_SENT))
-    if record is None or unanswered:
-        _note_create(job, sent=True)
-        try:
-            result = connector.create_account(_draft(identity))
-        except PermanentError:
-            _note_create(job, sent=False)  # refused: nothing was made
-            raise
-        record, created = result.account, result.created or unanswered
+    record, created = _find_or_create(job, connector, identity)
     account = _link(job, identity, record)
     audit.record(
         "account.created" if created else "account.linked",
@@ -86,6 +76,23 @@ def ensure_account(job: ProvisioningJob, connector: Connector) -> Account:
     )
     _attach(job, account)
     return account
+
+
+def _find_or_create(
+    job: ProvisioningJob, connector: Connector, identity: User
+) -> tuple[AccountRecord, bool]:
+    """The account with the identity's email, else a new one; True when created."""
+    record = connector.find_account_by_email(identity.email)
+    unanswered = bool((job.result or {}).get(CREATE_SENT))
+    if record is not None and not unanswered:
+        return record, False
+    _note_create(job, sent=True)
+    try:
+        result = connector.create_account(_draft(identity))
+    except PermanentError:
+        _note_create(job, sent=False)  # refused: nothing was made
+        raise
+    return result.account, result.created or unanswered
 
 
 def _note_create(job: ProvisioningJob, *, sent: bool) -> None:

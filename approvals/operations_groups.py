@@ -76,6 +76,17 @@ class GroupFormMixin:
             )
         return description
 
+    def is_name_taken(self, name: str) -> bool:
+        return (
+            Entitlement.objects.present()
+            .filter(
+                application=self.application,
+                kind=EntitlementKind.GROUP,
+                name__iexact=name,
+            )
+            .exists()
+        )
+
     def check_unmanaged(self, group: Entitlement) -> Entitlement:
         if group.is_managed_externally:
             raise ValidationError(
@@ -91,15 +102,7 @@ class CreateGroupForm(GroupFormMixin, OperationForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        if (
-            Entitlement.objects.present()
-            .filter(
-                application=self.application,
-                kind=EntitlementKind.GROUP,
-                name__iexact=name,
-            )
-            .exists()
-        ):
+        if self.is_name_taken(name):
             raise ValidationError(f"A group named {name} already exists.")
         return name
 
@@ -138,15 +141,7 @@ class RenameGroupForm(GroupFormMixin, OperationForm):
             return cleaned
         if new_name.casefold() == group.name.casefold():
             self.add_error("new_name", "The new name is the group's current name.")
-        elif (
-            Entitlement.objects.present()
-            .filter(
-                application=self.application,
-                kind=EntitlementKind.GROUP,
-                name__iexact=new_name,
-            )
-            .exists()
-        ):
+        elif self.is_name_taken(new_name):
             self.add_error("new_name", f"A group named {new_name} already exists.")
         return cleaned
 

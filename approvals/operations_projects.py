@@ -155,14 +155,7 @@ def create_project(context: OperationContext) -> Outcome:
         context,
         "project",
         ProjectResult,
-        lambda: context.connector.create_project(
-            a["key"],
-            a["name"],
-            project_type=a.get("project_type", "software"),
-            lead_account_id=a["lead_account_id"],
-            template_key=a.get("template_key", ""),
-            description=a.get("description", ""),
-        ),
+        lambda: _send_create(context),
         find=lambda: _project_of_job(context),
     )
     made = created.made
@@ -192,6 +185,18 @@ def create_project(context: OperationContext) -> Outcome:
     return Outcome(
         f"Jira project {made.key} created{created.note}",
         {"project_id": made.project_id, "key": made.key} | created.result,
+    )
+
+
+def _send_create(context: OperationContext) -> ProjectResult:
+    a = context.arguments
+    return context.connector.create_project(
+        a["key"],
+        a["name"],
+        project_type=a.get("project_type", "software"),
+        lead_account_id=a["lead_account_id"],
+        template_key=a.get("template_key", ""),
+        description=a.get("description", ""),
     )
 
 

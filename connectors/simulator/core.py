@@ -246,12 +246,7 @@ class Simulator:
                 ApiError(decision.fault, "Simulated server failure.", headers=retry),
             )
         else:
-            with self.lock:
-                response = self._execute(request, family, api, route, params)
-                lost = self.gate.loses_answer(request.method, request.path)
-            if lost:  # applied, but the caller never hears (a timed-out write)
-                self._log(request, family, route, response.status)
-                raise DroppedConnection(request.path)
+            response = self._answer(request, family, api, route, params)
         response.headers.extend(decision.headers)
         self._log(request, family, route, response.status)
         if decision.slow is not None:
@@ -259,6 +254,23 @@ class Simulator:
                 self._knobs.sleep(read_timeout)
                 raise ReadTimedOut(request.path)
             self._knobs.sleep(decision.slow)
+        return response
+
+    def _answer(
+        self,
+        request: Request,
+        family: str,
+        api: str,
+        route: Route | None,
+        params: dict[str, str],
+    ) -> Response:
+        """Run the call; a LostAnswer rule drops its answer once it was applied."""
+        with self.lock:
+            response = self._execute(request, family, api, route, params)
+            lost = self.gate.loses_answer(request.method, request.path)
+        if lost:  # applied, but the caller never hears (a timed-out write)
+            self._log(request, family, route, response.status)
+            raise DroppedConnection(request.path)
         return response
 
     def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:

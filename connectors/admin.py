@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from connectors import admin_catalog  # noqa: F401  (registers the catalog's admins)
+from connectors.base import ApiFamily
 from connectors.models import (
     Application,
     AttributeMapping,
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
 SECRET_FIELDS = ("api_token", "directory_api_key", "org_api_key")
+# What the admin calls each API family (Test connection, the run page, the form's sections).
+FAMILY_LABELS = {
+    ApiFamily.SCIM: "User provisioning (SCIM)",
+    ApiFamily.ADMIN: "Organizations (Admin API)",
+    ApiFamily.JIRA: "Jira",
+    ApiFamily.CONFLUENCE: "Confluence",
+}
 
 
 # -- Application ------------------------------------------------------------------------------
@@ -128,7 +136,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             {"fields": ("scim_url", "directory_id", "directory_api_key")},
         ),
         (
-            "Organization (Admin API)",
+            "Organizations (Admin API)",
             {"fields": ("admin_api_url", "org_id", "org_api_key")},
         ),
         ("Provisioning", {"fields": ("default_groups", "max_concurrency")}),
@@ -169,7 +177,13 @@ class ApplicationAdmin(admin.ModelAdmin):
         if request.method == "POST":
             connector = connector_for(application)
             try:
-                checks = connector.test_connection()
+                checks = [
+                    {
+                        "label": FAMILY_LABELS.get(check.family, check.family),
+                        "check": check,
+                    }
+                    for check in connector.test_connection()
+                ]
             finally:
                 close = getattr(connector, "close", None)
                 if close is not None:
@@ -312,7 +326,10 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
                 (kind, [row.get(o, 0) for o in OUTCOMES])
                 for kind, row in sorted((run.counts or {}).items())
             ],
-            "api_calls": sorted((run.api_calls or {}).items()),
+            "api_calls": [
+                (FAMILY_LABELS.get(family, family), calls)
+                for family, calls in sorted((run.api_calls or {}).items())
+            ],
             "api_total": sum((run.api_calls or {}).values()),
         }
         return TemplateResponse(

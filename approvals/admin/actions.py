@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.db.models import Model, QuerySet
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponse
 
 
 class ReasonForm(forms.Form):
@@ -111,3 +111,34 @@ def with_reason(
         "submit_label": title,
     }
     return TemplateResponse(request, "admin/approvals/action_reason.html", context)
+
+
+class ObjectAction:
+    """A button on an object's page that runs one of the list's actions on that object.
+
+    The button posts to the list with the object selected, as ticking its box and
+    pressing Go would: the action's own checks, reason page and messages apply.
+    """
+
+    change_form_template = "admin/approvals/change_form_object_action.html"
+
+    def object_action(self, obj: Model) -> tuple[str, str] | None:
+        """(action name, button label) when the object's page offers the action."""
+        return None
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,  # noqa: FBT001, FBT002 - Django's signature
+        change: bool = False,  # noqa: FBT001, FBT002 - Django's signature
+        form_url: str = "",
+        obj: Model | None = None,
+    ) -> HttpResponse:
+        offered = self.object_action(obj) if obj is not None else None
+        if offered is not None:
+            context["object_action"], context["object_action_label"] = offered
+            context["action_checkbox_name"] = ACTION_CHECKBOX_NAME
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add, change, form_url, obj
+        )

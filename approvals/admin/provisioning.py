@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 
 from approvals import workflow
-from approvals.admin.actions import run_each_eligible, with_reason
+from approvals.admin.actions import ObjectAction, run_each_eligible, with_reason
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import Grant, JobStatus, ProvisioningJob
 
@@ -34,7 +34,7 @@ class TimeBoundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Grant)
-class GrantAdmin(ReadOnlyAdmin):
+class GrantAdmin(ObjectAction, ReadOnlyAdmin):
     list_display = (
         "id",
         "entitlement",
@@ -80,6 +80,12 @@ class GrantAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def object_action(self, obj: Grant) -> tuple[str, str] | None:
+        """A grant that can still be ended offers "Revoke" on its page."""
+        if Grant.objects.endable().filter(pk=obj.pk).exists():
+            return "revoke_grants", "Revoke"
+        return None
+
     @admin.action(
         description="Revoke selected grants (removes the access in Atlassian)"
     )
@@ -104,7 +110,7 @@ class GrantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProvisioningJob)
-class ProvisioningJobAdmin(ReadOnlyAdmin):
+class ProvisioningJobAdmin(ObjectAction, ReadOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -155,6 +161,10 @@ class ProvisioningJobAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def object_action(self, obj: ProvisioningJob) -> tuple[str, str] | None:
+        """A failed job offers "Retry" on its page."""
+        return ("retry_jobs", "Retry") if obj.status == JobStatus.FAILED else None
+
     @admin.display(description="Target")
     def target(self, job: ProvisioningJob) -> str:
         parts = [str(p) for p in (job.identity, job.entitlement) if p is not None]
@@ -164,7 +174,9 @@ class ProvisioningJobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Last error", ordering="last_error")
     def error_summary(self, job: ProvisioningJob) -> str:
-        return Truncator(job.last_error).chars(120)
+        # Atlassian names the account (a 40-character id) before the cause: leave room
+        # for the cause ("... would exceed the license limit (4 users).").
+        return Truncator(job.last_error).chars(300)
 
     @admin.action(description="Retry selected failed jobs")
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -143,6 +143,75 @@ def test_admin_retry_says_which_selected_jobs_had_not_failed(admin_site, approve
     )
 
 
+def test_failed_job_page_offers_retry_and_the_button_sends_it_again(
+    admin_site, approved, run_jobs, simulator
+):
+    set_credentials(approved.entitlement.application, valid=False)
+    run_jobs()
+    job = ProvisioningJob.objects.get(grant__request=approved)
+    page = admin_site.get(
+        reverse("admin:approvals_provisioningjob_change", args=[job.pk])
+    ).content.decode()
+    set_credentials(approved.entitlement.application, valid=True)
+
+    done = run_action(admin_site, "provisioningjob", "retry_jobs", [job.pk])
+    run_jobs()
+
+    assert '<button type="submit" class="object-tool-button">Retry</button>' in page
+    assert 'name="action" value="retry_jobs"' in page
+    assert "Sent again: 1 of 1" in done.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+
+
+def test_job_page_offers_no_retry_unless_the_job_failed(admin_site, approved):
+    job = ProvisioningJob.objects.get(grant__request=approved)
+
+    page = admin_site.get(
+        reverse("admin:approvals_provisioningjob_change", args=[job.pk])
+    ).content.decode()
+
+    assert 'class="object-tool-button"' not in page
+
+
+def test_job_list_shows_the_cause_of_a_long_atlassian_message(
+    admin_site, approved, run_jobs, simulator
+):
+    members = len(simulator.state.group_by_name("design").members)
+    simulator.config.product_group_limits["design"] = members
+    run_jobs()
+
+    page = admin_site.get(
+        reverse("admin:approvals_provisioningjob_changelist"),
+        {"status__exact": "failed"},
+    ).content.decode()
+
+    assert f"would exceed the license limit ({members} users)" in page
+
+
+def test_grant_page_offers_revoke_until_the_grant_ends(admin_site, approved, run_jobs):
+    run_jobs()
+    grant = Grant.objects.get(request=approved)
+    url = reverse("admin:approvals_grant_change", args=[grant.pk])
+    active_page = admin_site.get(url).content.decode()
+
+    run_action(
+        admin_site,
+        "grant",
+        "revoke_grants",
+        [grant.pk],
+        confirmed="yes",
+        reason="No longer needed",
+    )
+    run_jobs()
+
+    assert '<button type="submit" class="object-tool-button">Revoke</button>' in (
+        active_page
+    )
+    assert 'name="action" value="revoke_grants"' in active_page
+    assert 'class="object-tool-button"' not in admin_site.get(url).content.decode()
+
+
 def test_admin_revokes_a_grant_with_a_reason(admin_site, approved, run_jobs, simulator):
     run_jobs()
     grant = Grant.objects.get(request=approved)

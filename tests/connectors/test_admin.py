@@ -97,8 +97,13 @@ def test_test_connection_reports_each_api_family(admin_client, application):
 
     html = page.content.decode()
     assert page.status_code == 200
-    for family in ("scim", "admin", "jira", "confluence"):
-        assert f"<td>{family}</td>" in html
+    for family in (
+        "User provisioning (SCIM)",
+        "Organizations (Admin API)",
+        "Jira",
+        "Confluence",
+    ):
+        assert f'<th scope="row">{family}</th>' in html
     assert "Failed" not in html
 
 
@@ -170,7 +175,7 @@ def test_run_page_shows_progress_counts_and_api_calls_when_done(
     assert "Succeeded" in html
     assert '<progress max="100" value="100"' in html
     assert "group_assignments" in html
-    assert "<td>jira</td>" in html
+    assert "<td>Jira</td>" in html
 
 
 def test_failed_run_page_shows_the_error(admin_client, application, simulator):

@@ -28,7 +28,6 @@ pytestmark = [
 ALICE = "alice.requester@acme.example"
 BOB = "bob.manager@acme.example"
 GROUP = "design"
-FINAL_STATUS = re.compile("Succeeded|Failed")
 
 
 @pytest.fixture
@@ -84,11 +83,6 @@ def approved_request_for_alice(entitlement_name: str):
     made.refresh_from_db()
     assert made.state in ("approved", "provisioning", "active"), made.state
     return made
-
-
-def open_in_admin(page, model: str, **filters: str) -> None:
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
-    page.goto(f"/admin/approvals/{model}/?{query}")
 
 
 def run_admin_action(page, row_text: str, action_label: str) -> None:
@@ -164,6 +158,8 @@ def test_admin_reconciles_and_watches_the_run_page_refresh_to_success(
         str(accounts)
     )
     expect(page.locator(".reconciliation-run")).not_to_contain_text("refreshes every")
+    last_phase = page.get_by_role("row", name=re.compile("^Last phase"))
+    expect(last_phase).to_contain_text(run.phase)
     assert accounts > 40
     assert Entitlement.objects.filter(application=served_application).count() > 20
     screenshot(page, "admin-run-succeeded")
@@ -250,9 +246,15 @@ def test_admin_revokes_a_grant_and_atlassian_drops_the_membership(
     alice_id = grant.account.account_id
     assert simulator.state.is_group_member(GROUP, alice_id)
     page = admin_page
-    page.goto(f"/admin/approvals/grant/{grant.pk}/change/")
+    page.goto("/admin/approvals/grant/")
+    page.get_by_role("link", name="Active", exact=True).click()
 
-    page.get_by_role("button", name="Revoke").click()
+    run_admin_action(
+        page,
+        "Alice Carter",
+        "Revoke selected grants (removes the access in Atlassian)",
+    )
+    expect(page.locator("#content")).to_contain_text("design for Alice Carter")
     page.get_by_label("Reason").fill("Left the design team")
     page.get_by_role("button", name="Revoke grants").click()
 

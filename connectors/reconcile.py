@@ -36,7 +36,7 @@ from connectors.reconcile_scope import (
     active_kinds,
     validate_scope,
 )
-from connectors.reconcile_sql import large_page_cache
+from connectors.reconcile_sql import sqlite_bulk_settings
 from connectors.registry import connector_for
 from connectors.signals import reconciliation_finished
 
@@ -136,7 +136,7 @@ def execute_run(
         "reconciliation run %s of application %s started", run.pk, run.application_id
     )
     try:
-        with large_page_cache(megabytes=64):
+        with sqlite_bulk_settings(megabytes=64):
             Reconciliation(run, connector, tracker).execute()
     except ConnectorError as error:
         _finish(run, tracker, RunStatus.FAILED, str(error))

@@ -8,30 +8,32 @@ the stored ones are marked seen in a bitmap, so the sweep can end the rest.
 Derived assignments (an account holds something through a group) are written while
 group members stream in: the run first reads role actors and space permissions (so
 it knows which entitlements each group holds, a small map), then members; each batch
-of members adds member x the group's holdings, ON CONFLICT DO NOTHING. Only members
-that are new since the last run covering groups are expanded against every holding;
-the others only against holdings that are new. The sweep ends derived assignments
-whose membership or holding ended (see `end_stale_derived`).
+of members is expanded against the groups' holdings in the same transaction, by one
+INSERT ... SELECT (see connectors/reconcile_derived.py). Only members that are new
+since the last run covering groups are expanded against every holding; the others
+only against holdings that are new. The sweep ends derived assignments whose
+membership or holding ended (see `end_stale_derived`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from connectors.base import EntitlementKind, HolderType
-from connectors.models import Application, Assignment, AssignmentOrigin
+from connectors.models import Assignment, AssignmentOrigin
+from connectors.reconcile_derived import derive_for_members
 from connectors.reconcile_sql import RowInserter, adapt_datetime
 from connectors.reconcile_stream import IdSet
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from connectors.base import AssignmentRecord
     from connectors.reconcile_catalog import CatalogIndex
+    from connectors.reconcile_derived import Holdings
     from connectors.reconcile_progress import RunTracker
 
 Key = tuple[int, int | None, int | None]  # (entitlement, account, holder group)
@@ -39,33 +41,11 @@ COLUMNS = (
     "application_id", "entitlement_id", "account_id", "holder_group_id",
     "via_group_id", "origin", "first_seen", "last_seen",
 )  # fmt: skip
-BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-# Derived rows are buffered this many at a time and inserted sorted by their unique
-# key: ~2.5x faster on SQLite than small random batches (random B-tree inserts).
-DERIVED_BATCH = 50_000
 
 
 def count_key(kind: str) -> str:
     """The counts key of a kind's direct assignments: "group_assignments"."""
     return f"{kind}_assignments"
-
-
-class Holdings:
-    """Which entitlements each group holds (current), and which of those are new."""
-
-    def __init__(self, application: Application, since: datetime | None) -> None:
-        self.all: dict[int, list[int]] = defaultdict(list)
-        self.new: dict[int, list[int]] = defaultdict(list)
-        rows = (
-            Assignment.objects.current()
-            .held_by_groups()
-            .filter(application=application)
-            .values_list("holder_group_id", "entitlement_id", "first_seen")
-        )
-        for group, entitlement, first_seen in rows.iterator(chunk_size=5000):
-            self.all[group].append(entitlement)
-            if since is None or first_seen > since:
-                self.new[group].append(entitlement)
 
 
 class AssignmentWriter:
@@ -91,7 +71,6 @@ class AssignmentWriter:
         self.holdings: Holdings | None = None  # set before members stream: derive
         self.since: datetime | None = None  # members first seen after it are "new"
         self.streamed_groups: set[int] = set()
-        self.derived: list[tuple[object, ...]] = []
         self.inserter = RowInserter(Assignment, COLUMNS, fill_defaults=True)
 
     def add(self, record: AssignmentRecord) -> None:
@@ -111,53 +90,44 @@ class AssignmentWriter:
         origin = AssignmentOrigin.RECONCILED.value
         app = self.index.application.pk
         new = [key for key in keys if key not in stored]
-        self.inserter.insert(
-            [(app, e, a, g, None, origin, self.when, self.when) for e, a, g in new],
-            prepared=True,
-        )
+        with transaction.atomic():  # a batch and its derived access: one commit
+            self.inserter.insert(
+                [(app, e, a, g, None, origin, self.when, self.when) for e, a, g in new],
+                prepared=True,
+            )
+            if self.holdings is not None:
+                self._derive(keys, stored)
         for key, kind in keys.items():
             self.tracker.count(
                 count_key(kind), "unchanged" if key in stored else "created"
             )
-        if self.holdings is not None:
-            self._derive(keys, stored)
         self.tracker.advance(len(records))
 
     def _derive(
         self, keys: dict[Key, str], stored: dict[Key, tuple[int, datetime]]
     ) -> None:
         """Write member x the group's holdings for the members in this batch."""
-        assert self.holdings is not None  # noqa: S101 - only called when set
-        app, origin, rows = (
-            self.index.application.pk,
-            AssignmentOrigin.RECONCILED.value,
-            [],
-        )
+        holdings = self.holdings
+        assert holdings is not None  # noqa: S101 - only called when set
+        members, candidates = [], 0
         for key, kind in keys.items():
-            entitlement, account, _ = key
+            group, account, _ = key
             if kind != EntitlementKind.GROUP or account is None:
                 continue
-            self.streamed_groups.add(entitlement)
+            self.streamed_groups.add(group)
             first_seen = stored[key][1] if key in stored else None
             is_new = first_seen is None or self.since is None or first_seen > self.since
-            held = (self.holdings.all if is_new else self.holdings.new).get(
-                entitlement, ()
-            )
-            rows.extend(
-                (app, e, account, None, entitlement, origin, self.when, self.when)
-                for e in held
-            )
-        self.derived.extend(rows)
-        if len(self.derived) >= DERIVED_BATCH:
-            self.flush_derived()
-
-    def flush_derived(self) -> None:
-        """Write the buffered derived rows, sorted: inserting in index order is cheap."""
-        rows, self.derived = self.derived, []
-        rows.sort(key=lambda row: (row[2], row[1], row[4]))
-        created = self.inserter.insert(rows, prepared=True)
+            held = (holdings.all if is_new else holdings.new).get(group)
+            if held:
+                members.append((account, group, is_new))
+                candidates += len(held)
+        created = derive_for_members(
+            self.index.application, members, self.since, self.stamp
+        )
         self.tracker.count("derived_assignments", "created", created)
-        self.tracker.count("derived_assignments", "unchanged", len(rows) - created)
+        self.tracker.count(
+            "derived_assignments", "unchanged", max(candidates - created, 0)
+        )
 
     def _resolve(self, records: list[AssignmentRecord]) -> dict[Key, str]:
         """Records → (entitlement pk, account pk, group pk) → kind; unknowns warned."""
@@ -256,68 +226,3 @@ def _stored_direct(
             first_seen = converter(first_seen, field, connection)
         result[(entitlement, account, None)] = (pk, first_seen)
     return result
-
-
-# -- derived assignments at the sweep ---------------------------------------------------------
-
-
-def end_stale_derived(
-    application: Application, since: datetime | None, stamp: datetime
-) -> int:
-    """End derived assignments whose membership or group holding ended since `since`.
-
-    Driven by the ended rows (a partial index on `ended_at`), so it costs what
-    changed, not the size of the catalog. Returns how many ended.
-    """
-    table = connection.ops.quote_name(Assignment._meta.db_table)
-    sql = f"""
-        UPDATE {table} SET ended_at = %s WHERE id IN (
-            SELECT d.id FROM {table} e JOIN {table} d
-              ON d.account_id = e.account_id AND d.via_group_id = e.entitlement_id
-            WHERE e.application_id = %s AND e.ended_at >= %s AND e.ended_at IS NOT NULL
-              AND e.account_id IS NOT NULL AND e.via_group_id IS NULL
-              AND d.via_group_id IS NOT NULL AND d.ended_at IS NULL
-            UNION
-            SELECT d.id FROM {table} e JOIN {table} d
-              ON d.entitlement_id = e.entitlement_id AND d.via_group_id = e.holder_group_id
-            WHERE e.application_id = %s AND e.ended_at >= %s AND e.ended_at IS NOT NULL
-              AND e.holder_group_id IS NOT NULL
-              AND d.via_group_id IS NOT NULL AND d.ended_at IS NULL
-        ) AND NOT (
-            EXISTS (SELECT 1 FROM {table} h WHERE h.holder_group_id = {table}.via_group_id
-                    AND h.entitlement_id = {table}.entitlement_id AND h.ended_at IS NULL)
-            AND EXISTS (SELECT 1 FROM {table} m WHERE m.entitlement_id = {table}.via_group_id
-                    AND m.account_id = {table}.account_id AND m.via_group_id IS NULL
-                    AND m.ended_at IS NULL)
-        )
-    """  # noqa: S608 - the table name is ours, every value is a parameter
-    start = adapt_datetime(since or BEGINNING)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [adapt_datetime(stamp), application.pk, start, application.pk, start]
-        )
-        return max(cursor.rowcount, 0)
-
-
-def derive_for_holdings(
-    application: Application, holdings: list[tuple[int, int]], stamp: datetime
-) -> int:
-    """Derived assignments for every current member of each (group, entitlement) holding."""
-    table = connection.ops.quote_name(Assignment._meta.db_table)
-    sql = f"""
-        INSERT INTO {table} (application_id, entitlement_id, account_id, holder_group_id,
-                             via_group_id, origin, first_seen, last_seen, ended_at)
-        SELECT m.application_id, %s, m.account_id, NULL, m.entitlement_id, %s, %s, %s, NULL
-        FROM {table} m
-        WHERE m.entitlement_id = %s AND m.application_id = %s AND m.ended_at IS NULL
-          AND m.account_id IS NOT NULL AND m.via_group_id IS NULL
-        ON CONFLICT DO NOTHING
-    """  # noqa: S608 - the table name is ours, every value is a parameter
-    when, origin, created = adapt_datetime(stamp), AssignmentOrigin.RECONCILED.value, 0
-    with connection.cursor() as cursor:
-        for group, entitlement in holdings:
-            cursor.execute(
-                sql, [entitlement, origin, when, when, group, application.pk]
-            )
-            created += max(cursor.rowcount, 0)
-    return created

@@ -12,13 +12,14 @@ from django.utils.timezone import now
 
 from connectors.base import EntitlementKind
 from connectors.models import Account, Application, ReconciliationRun
-from connectors.reconcile_assignments import AssignmentWriter, Holdings
+from connectors.reconcile_assignments import AssignmentWriter
 from connectors.reconcile_catalog import (
     CatalogIndex,
     write_accounts,
     write_entitlements,
     write_resources,
 )
+from connectors.reconcile_derived import Holdings
 from connectors.reconcile_identities import IdentitySync, link_managers
 from connectors.reconcile_scope import (
     ACCOUNTS,
@@ -191,7 +192,6 @@ class Reconciliation:
         for record in read_ahead(records, size=20000):
             writer.add(record)
         writer.flush()
-        writer.flush_derived()
         self.tracker.finish_phase()
 
     @property

@@ -16,11 +16,8 @@ from django.db.models import Count, Q
 
 from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, Resource
-from connectors.reconcile_assignments import (
-    count_key,
-    derive_for_holdings,
-    end_stale_derived,
-)
+from connectors.reconcile_assignments import count_key
+from connectors.reconcile_derived import derive_for_holdings, end_stale_derived
 from connectors.reconcile_stream import batched
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,40 @@ def reconcile_in_child(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+class MemoryByPhase:
+    """Samples the process's resident memory every 0.2 s: the peak of each phase."""
+
+    def __init__(self) -> None:
+        self.phase = "setup"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def on_progress(self, phase: str, done: int, total: int | None) -> None:
+        """The run's progress callback: remember which phase is running."""
+        self.phase = phase
+
+    def _sample(self) -> None:
+        status = Path("/proc/self/status")
+        while not self._stop.wait(0.2):
+            if not status.exists():
+                return
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    megabytes = int(line.split()[1]) / 1024
+                    self.peaks[self.phase] = max(
+                        self.peaks.get(self.phase, 0), megabytes
+                    )
+
+    def __enter__(self) -> MemoryByPhase:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def child() -> None:
     """In the reconciling process: migrate, reconcile once, print figures as JSON."""
     import django
@@ -145,8 +180,10 @@ def child() -> None:
         admin_api_url=url, org_id=settings.ATLASSIAN_ORG_ID, org_api_key=settings.ATLASSIAN_ORG_API_KEY,
         max_concurrency=int(os.environ["BENCH_CONCURRENCY"]),
     )  # fmt: skip
+    memory = MemoryByPhase()
     started = time.perf_counter()
-    run = execute_run(start_run(application).pk)
+    with memory:
+        run = execute_run(start_run(application).pk, on_progress=memory.on_progress)
     total = time.perf_counter() - started
     wall = (run.finished_at - run.started_at).total_seconds()
     rows = {
@@ -156,10 +193,12 @@ def child() -> None:
         "entitlements": Entitlement.objects.count(),
         "assignments": Assignment.objects.count(),
     }
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     figures = {
         "status": run.status, "error": run.error, "wall_seconds": wall, "total_seconds": total, "api_calls": run.api_calls,
-        "rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rows": rows, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "phases": {p: (e["done"], e.get("seconds")) for p, e in run.progress.items()}, "warnings": run.errors[:5],
+        "rss_by_phase": memory.peaks,
     }  # fmt: skip
     print(json.dumps(figures))
 
@@ -193,6 +232,12 @@ def report(
         f"lower bound (calls x latency / concurrency): {bound:.1f} s; ratio {wall / bound if bound else 0:.2f}x"
     )
     print(f"peak RSS of the reconciling process: {figures['peak_rss_mb']:.0f} MB")
+    peaks = figures["rss_by_phase"]
+    print(
+        "peak RSS by phase: " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items())
+    )
+    # CPU time says more than wall time when other work competes for the cores.
+    print(f"CPU time of the reconciling process: {figures['cpu_seconds']:.1f} s")
     print(
         "rows: "
         + ", ".join(f"{k} {v}" for k, v in figures["rows"].items())

@@ -213,10 +213,11 @@ class JiraClient:
     # -- users --------------------------------------------------------------------
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-users/#api-rest-api-3-users-search-get
-    def list_users(self) -> Iterator[JiraUser]:
-        """Every user Jira knows, including app, customer and inactive accounts."""
+    def list_users(self, *, workers: int = 1) -> Iterator[JiraUser]:
+        """Every user Jira knows, including app, customer and inactive accounts;
+        `workers` pages requested ahead at a time."""
         return iter_plain_arrays(
-            self.api, f"{API}/users/search", JiraUser, max_results=100
+            self.api, f"{API}/users/search", JiraUser, max_results=100, workers=workers
         )
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-user-search/#api-rest-api-3-user-search-get

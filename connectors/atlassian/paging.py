@@ -6,11 +6,14 @@ items actually returned, because Atlassian may cap a page size silently.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pydantic
 
+from connectors.atlassian.fanout import fan_out
 from connectors.atlassian.http import MalformedResponse, parse_model
 
 if TYPE_CHECKING:
@@ -49,19 +52,44 @@ def iter_scim(
     *,
     params: Mapping[str, Any] | None = None,
     count: int = 100,
+    workers: int = 1,
 ) -> Iterator[ModelT]:
-    """SCIM ListResponse: 1-based `startIndex` + `count`, until `totalResults` is reached."""
-    start = 1
-    while True:
-        body = api.request(
-            "GET", path, params={**(params or {}), "startIndex": start, "count": count}
-        )
-        items = _items(api, body, "Resources", path)
+    """SCIM ListResponse: 1-based `startIndex` + `count`, until `totalResults` is reached.
+
+    With `workers` > 1 the pages after the first are fetched that many at a time: the
+    first page tells `totalResults` and the page size the server really uses (it may
+    cap `count` silently). A page of another size (the directory changed meanwhile)
+    ends that: the rest is read page by page from where it stopped.
+    """
+
+    def page(start: int) -> tuple[list[Any], Any]:
+        query = {**(params or {}), "startIndex": start, "count": count}
+        body = api.request("GET", path, params=query)
+        return _items(api, body, "Resources", path), body
+
+    items, body = page(1)
+    start = 1 + len(items)
+    yield from _parse_all(api, model, items, "SCIM resource")
+    total = _scim_total(body)
+    if workers > 1 and items and total is not None and start <= total:
+        stride = len(items)
+        pages = fan_out(page, range(start, total + 1, stride), max_workers=workers)
+        with contextlib.closing(pages):
+            for at, (items, body) in pages:
+                yield from _parse_all(api, model, items, "SCIM resource")
+                start, total = at + len(items), _scim_total(body)
+                if len(items) != stride:
+                    break
+    while items and (total is None or start <= total):
+        items, body = page(start)
         yield from _parse_all(api, model, items, "SCIM resource")
-        total = body.get("totalResults") if isinstance(body, dict) else None
         start += len(items)
-        if not items or (isinstance(total, int) and start > total):
-            return
+        total = _scim_total(body)
+
+
+def _scim_total(body: Any) -> int | None:
+    total = body.get("totalResults") if isinstance(body, dict) else None
+    return total if isinstance(total, int) else None
 
 
 def iter_page_beans(
@@ -95,18 +123,30 @@ def iter_plain_arrays(
     *,
     params: Mapping[str, Any] | None = None,
     max_results: int = 50,
+    workers: int = 1,
 ) -> Iterator[ModelT]:
-    """Jira endpoints that return a bare JSON array: page until an empty or short page."""
-    start = 0
-    while True:
-        body = api.request(
-            "GET", path, params=_with(params, startAt=start, maxResults=max_results)
-        )
-        items = _items(api, body, None, path)
-        yield from _parse_all(api, model, items, "Jira item")
-        start += len(items)
-        if len(items) < max_results:
-            return
+    """Jira endpoints that return a bare JSON array: page until an empty or short page.
+
+    There is no total: with `workers` > 1 the next pages are requested ahead, that many
+    at a time, and the calls already under way when a short page ends the list are
+    spent for nothing (fewer than `workers`).
+    """
+
+    def page(start: int) -> list[Any]:
+        query = _with(params, startAt=start, maxResults=max_results)
+        return _items(api, api.request("GET", path, params=query), None, path)
+
+    starts = itertools.count(0, max_results)
+    pages = (
+        fan_out(page, starts, max_workers=workers)
+        if workers > 1
+        else ((start, page(start)) for start in starts)
+    )
+    with contextlib.closing(pages):
+        for _, items in pages:
+            yield from _parse_all(api, model, items, "Jira item")
+            if len(items) < max_results:
+                return
 
 
 def iter_admin_cursor(

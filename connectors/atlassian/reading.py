@@ -67,7 +67,9 @@ def iter_accounts(families: Families, scope: Scope) -> Iterator[AccountRecord]:
             yield record
     if scope.scim_filter:
         return
-    for jira_user in families.jira.list_users():
+    for jira_user in families.jira.list_users(
+        workers=families.settings.max_concurrency
+    ):
         if jira_user.account_id not in seen:
             record = from_jira_user(jira_user)
             if _in_scope(record, scope):
@@ -75,21 +77,33 @@ def iter_accounts(families: Families, scope: Scope) -> Iterator[AccountRecord]:
 
 
 def _scim_records(families: Families, scope: Scope) -> dict[str, AccountRecord]:
+    """Linked SCIM users by accountId, with their manager's accountId.
+
+    Only the records are kept (not the parsed users): a manager is named by SCIM id,
+    resolved once every user is known.
+    """
     if families.scim is None:
         return {}
-    users = [
-        u for u in families.scim.list_users(filter=scope.scim_filter) if u.account_id
-    ]
-    account_by_scim_id = {u.id: u.account_id for u in users}
     records: dict[str, AccountRecord] = {}
+    account_by_scim_id: dict[str, str] = {}
+    manager_by_account: dict[str, str] = {}
+    users = families.scim.list_users(
+        filter=scope.scim_filter, workers=families.settings.max_concurrency
+    )
     for user in users:
+        if not user.account_id:
+            continue
+        account_by_scim_id[user.id] = user.account_id
         manager = user.enterprise.manager if user.enterprise else None
-        manager_id = (
-            account_by_scim_id.get(manager.value) if manager and manager.value else None
-        )
-        records[user.account_id or ""] = from_scim_user(
-            user, manager_account_id=manager_id
-        )
+        if manager and manager.value:
+            manager_by_account[user.account_id] = manager.value
+        records[user.account_id] = from_scim_user(user)
+    for account_id, manager_scim_id in manager_by_account.items():
+        manager_id = account_by_scim_id.get(manager_scim_id)
+        if manager_id:
+            records[account_id] = replace(
+                records[account_id], manager_account_id=manager_id
+            )
     return records
 
 

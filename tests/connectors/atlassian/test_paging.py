@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from connectors.atlassian.http import MalformedResponse, Model
@@ -263,3 +264,69 @@ def test_a_page_without_its_item_list_is_reported_not_crashed():
 
     with pytest.raises(MalformedResponse, match="no list of items"):
         list(iter_page_beans(api, "/rest/api/3/group/bulk", Item))
+
+
+def scim_directory(
+    ids: list[str], *, page_cap: int, removed_after_first_page: int = 0
+) -> Recorder:
+    """A SCIM /Users list that caps pages at `page_cap`; optionally users vanish after
+    the first page was served (the later pages shift)."""
+    state = {"ids": list(ids)}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["startIndex"])
+        count = min(int(request.url.params["count"]), page_cap)
+        current = state["ids"]
+        page = current[start - 1 : start - 1 + count]
+        body = {"totalResults": len(current), "Resources": items(*page)}
+        if start == 1 and removed_after_first_page:
+            state["ids"] = (
+                current[:page_cap] + current[page_cap + removed_after_first_page :]
+            )
+        return httpx.Response(200, json=body)
+
+    return Recorder(answer)
+
+
+def test_scim_pages_fetched_concurrently_follow_the_page_size_the_server_uses():
+    ids = [f"u{n}" for n in range(23)]
+    recorder = scim_directory(ids, page_cap=5)
+    api = make_api(ApiFamily.SCIM, recorder)
+
+    found = [i.id for i in iter_scim(api, "/Users", Item, count=10, workers=4)]
+
+    assert found == ids
+    starts = sorted(int(r.url.params["startIndex"]) for r in recorder.requests)
+    assert starts == [1, 6, 11, 16, 21]
+
+
+def test_scim_directory_shrinking_while_paged_concurrently_yields_each_user_once():
+    ids = [f"u{n}" for n in range(20)]
+    recorder = scim_directory(ids, page_cap=5, removed_after_first_page=3)
+    api = make_api(ApiFamily.SCIM, recorder)
+
+    found = [i.id for i in iter_scim(api, "/Users", Item, count=5, workers=4)]
+
+    assert found == ids[:5] + ids[8:]
+
+
+def test_jira_plain_arrays_requested_ahead_stop_at_the_short_page():
+    users = [f"u{n}" for n in range(7)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["startAt"])
+        size = int(request.url.params["maxResults"])
+        return httpx.Response(200, json=items(*users[start : start + size]))
+
+    recorder = Recorder(answer)
+    api = make_api(ApiFamily.JIRA, recorder)
+
+    found = [
+        i.id
+        for i in iter_plain_arrays(
+            api, "/rest/api/3/users/search", Item, max_results=2, workers=3
+        )
+    ]
+
+    assert found == users
+    assert len(recorder.requests) <= 4 + 3

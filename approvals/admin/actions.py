@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from approvals.workflow import WorkflowError
 
@@ -142,3 +144,23 @@ class ObjectAction:
         return super().render_change_form(  # type: ignore[misc]
             request, context, add, change, form_url, obj
         )
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
+        """Back to the object's page (with the action's messages) when run from it."""
+        response = super().response_action(request, queryset)  # type: ignore[misc]
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if (
+            isinstance(response, HttpResponseRedirect)
+            and request.POST.get("from_object")
+            and len(selected) == 1
+        ):
+            opts = self.model._meta  # type: ignore[attr-defined]
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    args=[selected[0]],
+                )
+            )
+        return response

@@ -164,6 +164,23 @@ def test_failed_job_page_offers_retry_and_the_button_sends_it_again(
     assert job.status == JobStatus.SUCCEEDED
 
 
+def test_retry_from_the_job_page_comes_back_to_the_job_page(
+    admin_site, approved, run_jobs
+):
+    set_credentials(approved.entitlement.application, valid=False)
+    run_jobs()
+    job = ProvisioningJob.objects.get(grant__request=approved)
+    set_credentials(approved.entitlement.application, valid=True)
+
+    done = run_action(
+        admin_site, "provisioningjob", "retry_jobs", [job.pk], from_object="1"
+    )
+
+    job_page = reverse("admin:approvals_provisioningjob_change", args=[job.pk])
+    assert done.redirect_chain[-1][0] == job_page
+    assert "Sent again: 1 of 1" in done.content.decode()
+
+
 def test_job_page_offers_no_retry_unless_the_job_failed(admin_site, approved):
     job = ProvisioningJob.objects.get(grant__request=approved)
 
@@ -233,6 +250,31 @@ def test_admin_revokes_a_grant_with_a_reason(admin_site, approved, run_jobs, sim
     assert grant.state == GrantState.REVOKED
     assert grant.end_reason == "Left the design team"
     assert not simulator.state.is_group_member("design", grant.account.account_id)
+
+
+def test_revoke_from_the_grant_page_asks_why_then_comes_back_to_the_grant(
+    admin_site, approved, run_jobs
+):
+    run_jobs()
+    grant = Grant.objects.get(request=approved)
+
+    asked = run_action(
+        admin_site, "grant", "revoke_grants", [grant.pk], from_object="1"
+    )
+    done = run_action(
+        admin_site,
+        "grant",
+        "revoke_grants",
+        [grant.pk],
+        confirmed="yes",
+        reason="Project over",
+        from_object="1",
+    )
+
+    assert 'name="from_object" value="1"' in asked.content.decode()
+    grant_page = reverse("admin:approvals_grant_change", args=[grant.pk])
+    assert done.redirect_chain[-1][0] == grant_page
+    assert "Revoking: 1 of 1" in done.content.decode()
 
 
 def test_revoke_without_a_reason_asks_again(admin_site, approved, run_jobs):

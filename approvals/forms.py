@@ -122,9 +122,12 @@ class CatalogFilterForm(forms.Form):
         query = (data.get("q") or "").strip()
         if query:
             # Matching projects and spaces are found first (a small table), so the
-            # entitlements are scanned once, without a join.
-            parents = Resource.objects.filter(
-                Q(name__icontains=query) | Q(key__iexact=query)
+            # entitlements are scanned once, without a join; as a list of ids, so
+            # PostgreSQL can combine it with its text search indexes.
+            parents = list(
+                Resource.objects.filter(
+                    Q(name__icontains=query) | Q(key__iexact=query)
+                ).values_list("pk", flat=True)
             )
             entitlements = entitlements.filter(
                 Q(display_name__icontains=query)

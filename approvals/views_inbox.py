@@ -44,15 +44,27 @@ class InboxItem:
 
 
 def awaiting(user: User) -> AccessRequestQuerySet:
-    """The inbox, oldest first, with everything a card shows."""
-    return (
-        AccessRequest.objects.awaiting_decision_by(user)
+    """The inbox, oldest first: just the requests, to count and cut into pages."""
+    return AccessRequest.objects.awaiting_decision_by(user).order_by("created_at", "pk")
+
+
+def with_details(requests: AccessRequestQuerySet) -> list[AccessRequest]:
+    """One page of the inbox with everything a card shows, in the page's order.
+
+    Fetched apart from the page's selection: joining people, entitlements and
+    policies to every pending request before choosing the user's (PostgreSQL's plan
+    with 3k pending) costs ten times more than choosing a page, then joining 25.
+    """
+    ids = list(requests.values_list("pk", flat=True))
+    found = (
+        AccessRequest.objects.filter(pk__in=ids)
         .select_related(
             "requester", "beneficiary__manager", "entitlement__resource", "policy"
         )
         .with_open_steps()
-        .order_by("created_at", "pk")
+        .in_bulk()
     )
+    return [found[pk] for pk in ids if pk in found]
 
 
 def inbox_items(requests: list[AccessRequest]) -> list[InboxItem]:
@@ -81,7 +93,12 @@ def inbox_items(requests: list[AccessRequest]) -> list[InboxItem]:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Pending decisions, with bulk approve and deny."""
     page = paginate(request, awaiting(request.user))
-    context = {"page": page, "items": inbox_items(list(page)), "nav_section": "inbox"}
+    page.object_list = with_details(page.object_list)
+    context = {
+        "page": page,
+        "items": inbox_items(page.object_list),
+        "nav_section": "inbox",
+    }
     return render(request, "approvals/inbox.html", context)
 
 

@@ -67,7 +67,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        items = self.object_list
+        if hasattr(items, "order_by"):  # any cap + 1 rows will do: no sort to count
+            items = items.order_by()
+        return items[: self.cap + 1].count()
 
     @property
     def is_capped(self) -> bool:

@@ -11,6 +11,7 @@ were not read are expanded.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-# Members per statement: three parameters each, within SQLite's 32,766.
 MEMBERS_PER_STATEMENT = 10_000
 
 
@@ -50,17 +50,24 @@ def _members_source(
     members: Sequence[tuple[int, int, bool]],
 ) -> tuple[str, list[Any], str, list[Any]]:
     """The (account, group, is_new) rows as a relation `b`: (WITH clause, its
-    parameters, FROM item, its parameters)."""
-    if connection.vendor == "postgresql":  # three array parameters, parsed once
+    parameters, FROM item, its parameters).
+
+    One parameter whatever the batch size (arrays on PostgreSQL, a JSON array on
+    SQLite), so the statement text never changes: it is parsed once, and the driver's
+    statement cache does not keep a large statement per batch size (megabytes each).
+    """
+    if connection.vendor == "postgresql":
         columns = [list(column) for column in zip(*members, strict=True)]
         source = (
             "unnest(%s::bigint[], %s::bigint[], %s::boolean[]) "
             "AS b(account_id, group_id, is_new)"
         )
         return "", [], source, columns
-    values = ", ".join(["(%s, %s, %s)"] * len(members))
-    prefix = f"WITH b(account_id, group_id, is_new) AS (VALUES {values}) "
-    return prefix, [value for member in members for value in member], "b", []
+    prefix = (
+        "WITH b(account_id, group_id, is_new) AS ("
+        "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(%s)) "
+    )
+    return prefix, [json.dumps(members)], "b", []
 
 
 def derive_for_members(

@@ -17,6 +17,7 @@ membership or holding ended (see `end_stale_derived`).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -58,7 +59,7 @@ class AssignmentWriter:
         stamp: datetime,
         *,
         fetch_accounts: Callable[[set[str]], None],
-        batch_size: int = 2000,
+        batch_size: int = 10000,
     ) -> None:
         self.index = index
         self.tracker = tracker
@@ -201,12 +202,12 @@ def _stored_direct(
     if connection.vendor == "postgresql":  # one array parameter each, parsed once
         where = "account_id = ANY(%s) AND entitlement_id = ANY(%s)"
         params: list[Any] = [list(accounts), list(entitlements)]
-    else:
+    else:  # one JSON parameter each: one statement text, parsed and cached once
         where = (
-            f"account_id IN ({', '.join(['%s'] * len(accounts))}) "
-            f"AND entitlement_id IN ({', '.join(['%s'] * len(entitlements))})"
+            "account_id IN (SELECT value FROM json_each(%s)) "
+            "AND entitlement_id IN (SELECT value FROM json_each(%s))"
         )
-        params = [*accounts, *entitlements]
+        params = [json.dumps(list(accounts)), json.dumps(list(entitlements))]
         table += " INDEXED BY assignment_direct_unique"
     sql = (
         f"SELECT id, entitlement_id, account_id, first_seen FROM {table} "  # noqa: S608 - our names

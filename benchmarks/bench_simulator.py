@@ -67,8 +67,8 @@ def walk_group(sim: Simulator, name: str) -> tuple[int, float]:
             return seen, time.perf_counter() - started
 
 
-def main() -> None:
-    """Seed, measure, print."""
+def main(argv: list[str] | None = None) -> None:
+    """Seed, measure, print. `python -m benchmarks` passes no options (the defaults)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--groups", type=int, default=5_000)
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--spaces", type=int, default=2_000)
     parser.add_argument("--memberships-per-user", type=int, default=20)
     parser.add_argument("--skip-walks", action="store_true")
-    options = parser.parse_args()
+    options = parser.parse_args([] if argv is None else argv)
 
     sim = Simulator(SimulatorConfig())
     started = time.perf_counter()
@@ -110,4 +110,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

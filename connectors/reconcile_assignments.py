@@ -90,7 +90,11 @@ class AssignmentWriter:
         self.seen.update(stored[key][0] for key in keys if key in stored)
         origin = AssignmentOrigin.RECONCILED.value
         app = self.index.application.pk
-        new = [key for key in keys if key not in stored]
+        # In index order (account first): neighbouring inserts share B-tree pages.
+        new = sorted(
+            (key for key in keys if key not in stored),
+            key=lambda key: (key[1] or 0, key[2] or 0, key[0]),
+        )
         with transaction.atomic():  # a batch and its derived access: one commit
             self.inserter.insert(
                 [(app, e, a, g, None, origin, self.when, self.when) for e, a, g in new],

@@ -7,9 +7,10 @@ dismiss. Under an Application's `drift_policy` "correct", every open finding is
 corrected at once; a correction is always an audited ProvisioningJob (re-grant the
 missing, revoke the unmanaged).
 
-The checks are set-based SQL with streamed inserts, so an organization with millions
-of assignments costs a few statements, not a loop over rows. Only complete runs are
-checked (no scope filter, no `only`): absence in a partial run proves nothing.
+The checks are set-based SQL (new findings by INSERT … SELECT, resolutions by
+UPDATE), so an organization with millions of assignments costs a few statements,
+not a loop over rows. Only complete runs are checked (no scope filter, no `only`):
+absence in a partial run proves nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.utils import timezone
 
 from approvals import audit, outbox
@@ -42,6 +52,8 @@ from connectors.models import Assignment, DriftPolicy
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from django.db.models import Model, QuerySet
 
     from accessportal.models import User
     from approvals.models import ProvisioningJob
@@ -179,41 +191,65 @@ def _check_unmanaged(
         account=OuterRef("account"),
         entitlement=OuterRef("entitlement"),
     )
-    fresh = found.exclude(Exists(known)).values_list("account_id", "entitlement_id")
-    created = _insert(
-        application, DriftKind.UNMANAGED, fresh.iterator(chunk_size=BATCH), run, now
-    )
-    return created, resolved
+    fresh = found.exclude(Exists(known))
+    return _insert(application, DriftKind.UNMANAGED, fresh, run, now), resolved
 
 
 def _insert(
     application: Application,
     kind: DriftKind,
-    pairs: Any,
+    rows: QuerySet[Any],
     run: ReconciliationRun | None,
     now: datetime,
+    *,
+    with_grant: bool = False,
 ) -> int:
-    batch: list[DriftFinding] = []
-    created = 0
-    for account_id, entitlement_id, *grant in pairs:
-        batch.append(
-            DriftFinding(
-                application=application,
-                kind=kind,
-                account_id=account_id,
-                entitlement_id=entitlement_id,
-                grant_id=grant[0] if grant else None,
-                run=run,
-                first_found_at=now,
-                last_found_at=now,
-            )
-        )
-        if len(batch) >= BATCH:
-            created += len(DriftFinding.objects.bulk_create(batch))
-            batch = []
-    if batch:
-        created += len(DriftFinding.objects.bulk_create(batch))
-    return created
+    """Create an open finding per row of `rows` (assignments, or grants `with_grant`).
+
+    One INSERT … SELECT: the rows never pass through Python, so a first check over
+    millions of assignments is one statement. Returns how many findings it created.
+    """
+    moment = Value(now, output_field=DateTimeField())
+    columns: dict[str, Any] = {
+        "application": Value(application.pk, output_field=BigIntegerField()),
+        "kind": Value(kind.value),
+        "status": Value(DriftStatus.OPEN.value),
+        "account": F("account_id"),
+        "entitlement": F("entitlement_id"),
+        "first_found_at": moment,
+        "last_found_at": moment,
+    }
+    if with_grant:
+        columns["grant"] = F("pk")
+    if run is not None:
+        columns["run"] = Value(run.pk, output_field=BigIntegerField())
+    return _insert_select(DriftFinding, rows, columns)
+
+
+def _insert_select(
+    model: type[Model], rows: QuerySet[Any], columns: dict[str, Any]
+) -> int:
+    """INSERT INTO model's table the `columns` (field name → expression) of `rows`.
+
+    Other fields get their default; those defaulting to None are left out (NULL):
+    PostgreSQL would type a bare NULL in the SELECT as text. Returns the rows inserted.
+    """
+    for field in model._meta.concrete_fields:
+        default = field.get_default()
+        if field.name not in columns and not field.primary_key and default is not None:
+            columns[field.name] = Value(default, output_field=field)
+    select = rows.order_by().values(**{f"new_{n}": e for n, e in columns.items()})
+    try:
+        sql, params = select.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a filter on an empty list: nothing to insert
+        return 0
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(n).column) for n in columns)
+    # Table and column names come from our model; every value is a parameter.
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return max(cursor.rowcount, 0)
 
 
 def _check_missing(
@@ -249,26 +285,29 @@ def _check_missing(
     known = DriftFinding.objects.remembered().filter(
         kind=DriftKind.MISSING, grant=OuterRef("pk")
     )
-    fresh = missing.exclude(Exists(known)).values_list(
-        "account_id", "entitlement_id", "pk"
-    )
-    return _insert(
-        application, DriftKind.MISSING, fresh.iterator(chunk_size=BATCH), run, now
-    ), resolved
+    fresh = missing.exclude(Exists(known))
+    created = _insert(application, DriftKind.MISSING, fresh, run, now, with_grant=True)
+    return created, resolved
 
 
-def _flag_missing(grants: Any) -> None:
-    """Mark newly missing grants, each with an audit event on its request's timeline."""
-    for grant in grants.select_related("request"):
-        with transaction.atomic():
-            Grant.objects.filter(pk=grant.pk).update(is_missing=True)
-            audit.record(
-                "grant.missing",
-                target=grant,
-                request=grant.request,
-                after={"is_missing": True},
-                message="Drift: Atlassian no longer shows this access",
-            )
+def _flag_missing(grants: QuerySet[Grant]) -> None:
+    """Mark newly missing grants, each with an audit event on its request's timeline.
+
+    One transaction: the flags and their events commit together.
+    """
+    with transaction.atomic():
+        flagged = list(grants.select_related("request", "entitlement", "beneficiary"))
+        for start in range(0, len(flagged), BATCH):
+            chunk = flagged[start : start + BATCH]
+            Grant.objects.filter(pk__in=[g.pk for g in chunk]).update(is_missing=True)
+            for grant in chunk:
+                audit.record(
+                    "grant.missing",
+                    target=grant,
+                    request=grant.request,
+                    after={"is_missing": True},
+                    message="Drift: Atlassian no longer shows this access",
+                )
 
 
 # --- acting on findings ---------------------------------------------------------------

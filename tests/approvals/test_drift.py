@@ -308,3 +308,102 @@ def test_the_trusted_source_reporting_a_leaver_revokes_their_access(
     grant.refresh_from_db()
     assert grant.state == GrantState.REVOKING
     assert not requester.is_active
+
+
+# --- re-checks: what a finding remembers ---------------------------------------------
+
+
+def _later_run(application):
+    return ReconciliationRun.objects.create(
+        application=application, status="succeeded", started_at=timezone.now()
+    )
+
+
+def test_a_finding_records_the_run_and_when_it_was_found(group, account, run):
+    AssignmentFactory(entitlement=group, account=account)
+
+    drift.check_drift(group.application, run=run)
+
+    finding = DriftFinding.objects.get()
+    assert (finding.status, finding.run, finding.grant) == (
+        DriftStatus.OPEN,
+        run,
+        None,
+    )
+    assert finding.first_found_at == finding.last_found_at
+    assert finding.first_found_at > run.started_at
+
+
+def test_a_recheck_keeps_first_found_and_moves_last_found(group, account, run):
+    AssignmentFactory(entitlement=group, account=account)
+    drift.check_drift(group.application, run=run)
+    first = DriftFinding.objects.get()
+    later = _later_run(group.application)
+
+    drift.check_drift(group.application, run=later)
+
+    finding = DriftFinding.objects.get()
+    assert finding.first_found_at == first.first_found_at
+    assert finding.last_found_at > first.last_found_at
+    assert finding.run == later
+
+
+def test_resolved_drift_that_comes_back_is_a_new_finding(group, account, run):
+    assignment = AssignmentFactory(entitlement=group, account=account)
+    drift.check_drift(group.application, run=run)
+    assignment.ended_at = timezone.now()
+    assignment.save()
+    drift.check_drift(group.application, run=run)
+    AssignmentFactory(entitlement=group, account=account)
+
+    summary = drift.check_drift(group.application, run=_later_run(group.application))
+
+    assert summary.unmanaged == 1
+    assert sorted(DriftFinding.objects.values_list("status", flat=True)) == [
+        DriftStatus.OPEN,
+        DriftStatus.RESOLVED,
+    ]
+
+
+def test_drift_being_corrected_is_not_raised_again(group, account, admin, run):
+    AssignmentFactory(entitlement=group, account=account)
+    drift.check_drift(group.application, run=run)
+    drift.correct_finding(DriftFinding.objects.get().pk, by=admin)
+
+    summary = drift.check_drift(group.application, run=run)
+
+    assert summary.unmanaged == 0
+    assert DriftFinding.objects.get().status == DriftStatus.CORRECTING
+
+
+def test_a_missing_grant_is_found_once_with_its_account(group, account, requester, run):
+    grant = GrantFactory(
+        beneficiary=requester,
+        entitlement=group,
+        account=account,
+        activated_at=timezone.now() - timedelta(days=1),
+    )
+    drift.check_drift(group.application, run=run)
+
+    summary = drift.check_drift(group.application)
+
+    finding = DriftFinding.objects.get()
+    assert summary.missing == 0
+    assert (finding.kind, finding.grant, finding.account, finding.entitlement) == (
+        DriftKind.MISSING,
+        grant,
+        account,
+        group,
+    )
+    assert finding.run is None  # the last check had no run
+    assert AuditEvent.objects.filter(action="grant.missing").count() == 1
+
+
+def test_without_product_groups_every_group_is_checked(group, account, run):
+    group.application.default_groups = []
+    group.application.save()
+    AssignmentFactory(entitlement=group, account=account)
+
+    summary = drift.check_drift(group.application, run=run)
+
+    assert summary.unmanaged == 1

@@ -19,8 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     DateTimeField,
@@ -33,6 +32,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from approvals import audit, outbox
+from approvals.drift_sql import insert_select
 from approvals.lifecycle import (
     close_requests_for_vanished_entitlements,
     deactivate_identity,
@@ -53,7 +53,7 @@ from connectors.models import Assignment, DriftPolicy
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from django.db.models import Model, QuerySet
+    from django.db.models import QuerySet
 
     from accessportal.models import User
     from approvals.models import ProvisioningJob
@@ -223,33 +223,7 @@ def _insert(
         columns["grant"] = F("pk")
     if run is not None:
         columns["run"] = Value(run.pk, output_field=BigIntegerField())
-    return _insert_select(DriftFinding, rows, columns)
-
-
-def _insert_select(
-    model: type[Model], rows: QuerySet[Any], columns: dict[str, Any]
-) -> int:
-    """INSERT INTO model's table the `columns` (field name → expression) of `rows`.
-
-    Other fields get their default; those defaulting to None are left out (NULL):
-    PostgreSQL would type a bare NULL in the SELECT as text. Returns the rows inserted.
-    """
-    for field in model._meta.concrete_fields:
-        default = field.get_default()
-        if field.name not in columns and not field.primary_key and default is not None:
-            columns[field.name] = Value(default, output_field=field)
-    select = rows.order_by().values(**{f"new_{n}": e for n, e in columns.items()})
-    try:
-        sql, params = select.query.sql_with_params()
-    except EmptyResultSet:  # e.g. a filter on an empty list: nothing to insert
-        return 0
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(n).column) for n in columns)
-    # Table and column names come from our model; every value is a parameter.
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return max(cursor.rowcount, 0)
+    return insert_select(DriftFinding, rows, columns)
 
 
 def _check_missing(

@@ -574,8 +574,13 @@ class DriftFindingQuerySet(models.QuerySet["DriftFinding"]):
 class DriftFinding(models.Model):
     """One disagreement between Atlassian and the portal, found after a reconciliation."""
 
+    # Millions of rows, each rewritten by every check (last_found_at): no index of
+    # its own for application or account, which lead the composite indexes below.
     application = models.ForeignKey(
-        "connectors.Application", on_delete=models.CASCADE, related_name="drift"
+        "connectors.Application",
+        on_delete=models.CASCADE,
+        related_name="drift",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=DriftKind.choices)
     status = models.CharField(
@@ -590,6 +595,7 @@ class DriftFinding(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="drift",
+        db_index=False,
     )
     grant = models.ForeignKey(
         Grant, null=True, blank=True, on_delete=models.CASCADE, related_name="drift"

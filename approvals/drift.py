@@ -19,12 +19,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     DateTimeField,
     Exists,
     F,
+    Max,
+    Min,
     OuterRef,
     Q,
     Value,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
+SLICE_ACCOUNTS = 5000  # ~100k assignments: about a second of SQLite's write lock
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,36 @@ def _check_unmanaged(
         entitlement=OuterRef("entitlement"),
     )
     fresh = found.exclude(Exists(known))
-    return _insert(application, DriftKind.UNMANAGED, fresh, run, now), resolved
+    return _insert_unmanaged(application, fresh, run, now), resolved
+
+
+def _insert_unmanaged(
+    application: Application,
+    fresh: QuerySet[Assignment],
+    run: ReconciliationRun | None,
+    now: datetime,
+) -> int:
+    """Create the new unmanaged findings; on SQLite a slice of accounts at a time.
+
+    SQLite has one write lock and the web waits at most 30 s for it: one statement
+    for millions of findings would hold it for about as long. Slices of accounts are
+    independent (a finding is per account and entitlement). PostgreSQL locks rows, and
+    would hash every open finding again for each slice: one statement there.
+    """
+    if connection.vendor != "sqlite":
+        return _insert(application, DriftKind.UNMANAGED, fresh, run, now)
+    # Over all assignments, one aggregate per query: SQLite then reads each end of
+    # the index on account, and the range covers every account this application's
+    # assignments may name.
+    first = Assignment.objects.aggregate(low=Min("account"))["low"]
+    last = Assignment.objects.aggregate(high=Max("account"))["high"]
+    if first is None:
+        return 0
+    created = 0
+    for low in range(first, last + 1, SLICE_ACCOUNTS):
+        part = fresh.filter(account_id__gte=low, account_id__lt=low + SLICE_ACCOUNTS)
+        created += _insert(application, DriftKind.UNMANAGED, part, run, now)
+    return created
 
 
 def _insert(

@@ -407,3 +407,19 @@ def test_without_product_groups_every_group_is_checked(group, account, run):
     summary = drift.check_drift(group.application, run=run)
 
     assert summary.unmanaged == 1
+
+
+def test_accounts_far_apart_are_all_checked(group, account, run):
+    far = AccountFactory(
+        application=group.application, id=account.pk + drift.SLICE_ACCOUNTS * 3 + 1
+    )
+    AssignmentFactory(entitlement=group, account=account)
+    AssignmentFactory(entitlement=group, account=far)
+
+    summary = drift.check_drift(group.application, run=run)
+
+    assert summary.unmanaged == 2
+    assert set(DriftFinding.objects.values_list("account", flat=True)) == {
+        account.pk,
+        far.pk,
+    }

@@ -19,13 +19,12 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_ui import os_load, scratch_postgres
+from benchmarks.scratch import os_load, scratch_environment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PER_ACCOUNT = 20  # 1 product group + 17 groups + 2 project roles
@@ -38,26 +37,14 @@ PRODUCT_GROUP = "jira-software-users"
 
 def main() -> None:
     """Fill a scratch database in one child process, measure in another."""
-    with tempfile.TemporaryDirectory(prefix="bench-drift-") as scratch:
-        env = dict(os.environ, ACCESSPORTAL_VAR_DIR=scratch, DEBUG="false")
-        env["DJANGO_SETTINGS_MODULE"] = "accessportal.settings"
-        database_url = os.environ.get("DATABASE_URL", "")
-        dropper = None
-        if database_url.startswith("postgres"):
-            env["DATABASE_URL"], dropper = scratch_postgres(database_url)
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
-        try:
-            for step in ("--fill", "--measure"):
-                subprocess.run(  # noqa: S603 - our own module, fixed arguments
-                    [sys.executable, "-m", "benchmarks.bench_drift", step],
-                    cwd=PROJECT_DIR,
-                    env=env,
-                    check=True,
-                )
-        finally:
-            if dropper:
-                dropper()  # type: ignore[operator]
+    with scratch_environment("bench_drift") as env:
+        for step in ("--fill", "--measure"):
+            subprocess.run(  # noqa: S603 - our own module, fixed arguments
+                [sys.executable, "-m", "benchmarks.bench_drift", step],
+                cwd=PROJECT_DIR,
+                env=env,
+                check=True,
+            )
 
 
 def assignment_count() -> int:

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.scratch import scratch_database
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FULL_SIZE = {"users": 100_000, "groups": 5_000, "projects": 1_000, "spaces": 2_000}
 MEMBERSHIPS_PER_USER = 20
@@ -73,25 +75,6 @@ def start_simulator(
             return process
         time.sleep(0.5)
     raise RuntimeError(f"The simulator did not start:\n{log.read_text()[-4000:]}")
-
-
-def scratch_database(workdir: Path) -> tuple[str, Any]:
-    """A DATABASE_URL for the run and a function that removes the database."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
-    import psycopg
-
-    name = f"bench_reconcile_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    scratch = url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    return scratch, drop
 
 
 def reconcile_in_child(
@@ -267,7 +250,7 @@ def main() -> None:
     simulator = start_simulator(sizes, latency_ms, port, workdir / "simulator.log")
     print(f"simulator seeded and serving in {time.perf_counter() - started:.1f} s")
     print(f"load average (1, 5, 15 min) before the run: {_load_average()}")
-    database_url, drop = scratch_database(workdir)
+    database_url, drop = scratch_database(workdir, "bench_reconcile")
     try:
         figures = reconcile_in_child(
             f"http://127.0.0.1:{port}", database_url, workdir, concurrency

@@ -16,10 +16,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from benchmarks.scratch import os_load, scratch_environment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENTITLEMENTS = 50_000
@@ -33,41 +33,13 @@ BUDGET_MS = 100.0
 
 def main() -> None:
     """Run the measurement in a child process against a scratch database."""
-    with tempfile.TemporaryDirectory(prefix="bench-ui-") as scratch:
-        env = dict(os.environ, ACCESSPORTAL_VAR_DIR=scratch, DEBUG="false")
-        env["DJANGO_SETTINGS_MODULE"] = "accessportal.settings"
-        database_url = os.environ.get("DATABASE_URL", "")
-        dropper = None
-        if database_url.startswith("postgres"):
-            env["DATABASE_URL"], dropper = scratch_postgres(database_url)
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
-        try:
-            subprocess.run(
-                [sys.executable, "-m", "benchmarks.bench_ui", "--child"],
-                cwd=PROJECT_DIR,
-                env=env,
-                check=True,
-            )
-        finally:
-            if dropper:
-                dropper()
-
-
-def scratch_postgres(url: str) -> tuple[str, object]:
-    """Create a scratch database next to DATABASE_URL's; return its URL and a dropper."""
-    import psycopg
-
-    name = f"bench_ui_{uuid.uuid4().hex[:8]}"
-    base, _, _ = url.rpartition("/")
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{base}/{name}", drop
+    with scratch_environment("bench_ui") as env:
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_ui", "--child"],
+            cwd=PROJECT_DIR,
+            env=env,
+            check=True,
+        )
 
 
 # --- the child: fill the database, then measure --------------------------------------
@@ -298,12 +270,6 @@ def measure(people: dict[str, object]) -> None:
         "(wall time includes waiting for a CPU on a busy machine; cpu ms is this "
         "process's own CPU time: SQLite's work included, a PostgreSQL server's not)"
     )
-
-
-def os_load() -> str:
-    """The machine's load, which inflates wall times on a shared machine."""
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} CPUs"
 
 
 if __name__ == "__main__":

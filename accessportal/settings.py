@@ -350,6 +350,11 @@ APPROVAL_REMINDER_HOURS = env.int("APPROVAL_REMINDER_HOURS", default=24)
 APPROVAL_ESCALATION_HOURS = env.int("APPROVAL_ESCALATION_HOURS", default=72)
 GRANT_EXPIRY_REMINDER_DAYS = env.int("GRANT_EXPIRY_REMINDER_DAYS", default=7)
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=8)
+# An Application whose drift policy is "correct" corrects automatically only while a
+# check finds at most this many open findings; above it nothing is corrected until an
+# admin looks (a first run over pre-existing access, or a misconfiguration, would
+# otherwise revoke everything). Findings can still be corrected from the admin.
+DRIFT_AUTO_CORRECT_LIMIT = env.int("DRIFT_AUTO_CORRECT_LIMIT", default=100)
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=300)
 PROVISIONING_BACKOFF_BASE_SECONDS = env.float(
     "PROVISIONING_BACKOFF_BASE_SECONDS", default=5.0

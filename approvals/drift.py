@@ -4,8 +4,9 @@
 explains it. *Missing*: an active grant whose access Atlassian no longer shows
 (`Grant.is_missing`). Each is stored as a DriftFinding that admins list, correct or
 dismiss. Under an Application's `drift_policy` "correct", every open finding is
-corrected at once; a correction is always an audited ProvisioningJob (re-grant the
-missing, revoke the unmanaged).
+corrected at once, unless there are more than DRIFT_AUTO_CORRECT_LIMIT (then none is,
+and an audit event says so); a correction is always an audited ProvisioningJob
+(re-grant the missing, revoke the unmanaged).
 
 The checks are set-based SQL (new findings by INSERT … SELECT, resolutions by
 UPDATE), so an organization with millions of assignments costs a few statements,
@@ -19,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -131,12 +133,34 @@ def check_drift(
     missing, resolved_missing = _check_missing(application, run, since, now)
     corrections = 0
     if application.drift_policy == DriftPolicy.CORRECT:
-        for finding_id in DriftFinding.objects.filter(
-            application=application, status=DriftStatus.OPEN
-        ).values_list("pk", flat=True):
-            correct_finding(finding_id, by=None)
-            corrections += 1
+        corrections = _correct_open_findings(application)
     return DriftSummary(unmanaged, missing, resolved + resolved_missing, corrections)
+
+
+def _correct_open_findings(application: Application) -> int:
+    """Queue a correction per open finding, unless there are too many to trust."""
+    open_ids = list(
+        DriftFinding.objects.filter(
+            application=application, status=DriftStatus.OPEN
+        ).values_list("pk", flat=True)[: settings.DRIFT_AUTO_CORRECT_LIMIT + 1]
+    )
+    if len(open_ids) > settings.DRIFT_AUTO_CORRECT_LIMIT:
+        message = (
+            f"More than {settings.DRIFT_AUTO_CORRECT_LIMIT} open drift findings: "
+            "nothing was corrected automatically (DRIFT_AUTO_CORRECT_LIMIT). Review "
+            "them in the admin and correct or dismiss them there."
+        )
+        logger.warning("Application %s: %s", application.pk, message)
+        audit.record(
+            "drift.correction_held",
+            target=application,
+            after={"limit": settings.DRIFT_AUTO_CORRECT_LIMIT},
+            message=message,
+        )
+        return 0
+    for finding_id in open_ids:
+        correct_finding(finding_id, by=None)
+    return len(open_ids)
 
 
 def unmanaged_assignments(application: Application, since: datetime) -> Any:

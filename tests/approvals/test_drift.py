@@ -191,6 +191,28 @@ def test_correct_policy_queues_an_audited_job_per_finding(group, account, run):
     ).exists()
 
 
+def test_correct_policy_holds_back_when_there_are_too_many_findings(
+    group, account, run, settings, offline_application, requester
+):
+    settings.DRIFT_AUTO_CORRECT_LIMIT = 1
+    offline_application.drift_policy = DriftPolicy.CORRECT
+    offline_application.save()
+    other = EntitlementFactory(application=offline_application)
+    AssignmentFactory(entitlement=group, account=account)
+    AssignmentFactory(entitlement=other, account=account)
+
+    summary = drift.check_drift(offline_application, run=run)
+
+    assert (summary.unmanaged, summary.corrections) == (2, 0)
+    assert not ProvisioningJob.objects.exists()
+    assert set(DriftFinding.objects.values_list("status", flat=True)) == {
+        DriftStatus.OPEN
+    }
+    held = AuditEvent.objects.get(action="drift.correction_held")
+    assert held.target_id == str(offline_application.pk)
+    assert "More than 1 open drift findings" in held.message
+
+
 def test_only_admins_correct_drift(group, account, requester, run):
     AssignmentFactory(entitlement=group, account=account)
     drift.check_drift(group.application, run=run)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -121,20 +120,7 @@ class CatalogFilterForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         query = (data.get("q") or "").strip()
         if query:
-            # Matching projects and spaces are found first (a small table), so the
-            # entitlements are scanned once, without a join; as a list of ids, so
-            # PostgreSQL can combine it with its text search indexes.
-            parents = list(
-                Resource.objects.filter(
-                    Q(name__icontains=query) | Q(key__iexact=query)
-                ).values_list("pk", flat=True)
-            )
-            entitlements = entitlements.filter(
-                Q(display_name__icontains=query)
-                | Q(name__icontains=query)
-                | Q(description__icontains=query)
-                | Q(resource__in=parents)
-            )
+            entitlements = entitlements.matching(query)
         if data.get("kind"):
             entitlements = entitlements.filter(kind=data["kind"])
         resource_id = data.get("project") or data.get("space")

@@ -163,6 +163,23 @@ class EntitlementQuerySet(models.QuerySet["Entitlement"]):
         """Entitlements that reconciliation still finds in Atlassian."""
         return self.filter(removed_at__isnull=True)
 
+    def matching(self, term: str) -> EntitlementQuerySet:
+        """Entitlements whose names or description, or whose project's or space's key
+        or name, contain `term` (any case).
+
+        Matching projects and spaces are found first (a small table) and given as ids:
+        no join, and PostgreSQL can answer the rest from its text search indexes.
+        """
+        parents = Resource.objects.filter(
+            Q(key__icontains=term) | Q(name__icontains=term)
+        ).values_list("pk", flat=True)
+        return self.filter(
+            Q(display_name__icontains=term)
+            | Q(name__icontains=term)
+            | Q(description__icontains=term)
+            | Q(resource__in=list(parents))
+        )
+
 
 class Entitlement(models.Model):
     """A requestable piece of access: a group, a project role, a space permission."""

@@ -25,7 +25,6 @@ from connectors.models import (
     Account,
     Entitlement,
     ReconciliationRun,
-    Resource,
     RunStatus,
 )
 
@@ -80,21 +79,9 @@ class EntitlementFilter(filters.FilterSet):
         fields = ["kind", "search", "project", "space", "application", "owner"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Each word in the entitlement's names or description, or its parent's.
-
-        Matching parents are found first (a small table) and given as ids: no join,
-        and PostgreSQL can answer the rest from its text search indexes.
-        """
+        """Each word in the entitlement's names or description, or its parent's."""
         for term in value.split()[:MAX_TERMS]:
-            parents = Resource.objects.filter(
-                Q(key__icontains=term) | Q(name__icontains=term)
-            ).values_list("pk", flat=True)
-            queryset = queryset.filter(
-                Q(name__icontains=term)
-                | Q(display_name__icontains=term)
-                | Q(description__icontains=term)
-                | Q(resource__in=list(parents))
-            )
+            queryset = queryset.matching(term)
         return queryset
 
     def filter_project(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

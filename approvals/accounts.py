@@ -186,7 +186,6 @@ def _record_one(account: Account, entitlement_id: int, *, held: bool) -> None:
     current = Assignment.objects.filter(
         account=account,
         entitlement_id=entitlement_id,
-        via_group__isnull=True,
         ended_at__isnull=True,
     )
     if not held:

@@ -179,7 +179,6 @@ def unmanaged_assignments(application: Application, since: datetime) -> Any:
         Assignment.objects.filter(
             application=application,
             ended_at__isnull=True,
-            via_group__isnull=True,
             account__isnull=False,
             account__account_type="atlassian",
             entitlement__removed_at__isnull=True,
@@ -292,7 +291,6 @@ def _check_missing(
         account=OuterRef("account"),
         entitlement=OuterRef("entitlement"),
         ended_at__isnull=True,
-        via_group__isnull=True,
     )
     active = Grant.objects.filter(
         entitlement__application=application,

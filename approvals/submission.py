@@ -172,9 +172,7 @@ def _entitlement_problem(entitlement: Entitlement, beneficiary: User) -> str:
     ).open()
     if (first := pending.first()) is not None:
         return f"{name} is already requested for {who} (request #{first.pk}, {first.get_state_display().lower()})."
-    direct = entitlement.assignments.current().filter(
-        account__identity=beneficiary, via_group__isnull=True
-    )
+    direct = entitlement.assignments.current().filter(account__identity=beneficiary)
     if direct.exists():
         return f"Atlassian shows that {who} already holds {name}."
     return ""

@@ -65,13 +65,14 @@ def grant_list(user: User) -> GrantQuerySet:
 
 
 def access_beyond_grants(user: User) -> QuerySet[Assignment]:
-    """What Atlassian shows the person holding that none of their grants explains."""
+    """What Atlassian shows the person holding that none of their grants explains:
+    their own assignments and what their groups hold (`holder_group` says which)."""
     return (
         Assignment.objects.current()
-        .filter(account__identity=user)
+        .reaching_identity(user)
         .exclude(entitlement__grants__in=Grant.objects.for_person(user).open())
-        .select_related("entitlement__resource", "via_group")
-        .order_by("entitlement__display_name")
+        .select_related("entitlement__resource", "holder_group")
+        .order_by("entitlement__display_name", "holder_group__display_name")
     )
 
 

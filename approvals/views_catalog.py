@@ -45,8 +45,7 @@ def catalog_queryset() -> EntitlementQuerySet:
 
 def holder_count(entitlement: EntitlementRow) -> int:
     """How many accounts Atlassian showed holding the entitlement (directly or not)."""
-    holders = Assignment.objects.current().filter(entitlement=entitlement)
-    return holders.exclude(account=None).values("account").distinct().count()
+    return Assignment.objects.holders_of(entitlement.pk).count()
 
 
 @login_required

@@ -136,7 +136,8 @@ def held_entitlement_ids(user: User, ids: list[int]) -> set[int]:
     ).values_list("entitlement_id", flat=True)
     assigned = (
         Assignment.objects.current()
-        .filter(account__identity=user, entitlement_id__in=ids)
+        .reaching_identity(user)
+        .filter(entitlement_id__in=ids)
         .values_list("entitlement_id", flat=True)
     )
     return set(granted) | set(assigned)

@@ -302,9 +302,7 @@ def change_one_percent(application: Any) -> int:
     from connectors.reconcile_assignments import COLUMNS
     from connectors.reconcile_sql import RowInserter, adapt_datetime
 
-    direct = Assignment.objects.filter(
-        application=application, via_group__isnull=True, ended_at__isnull=True
-    )
+    direct = Assignment.objects.filter(application=application, ended_at__isnull=True)
     # Every 199th row ends (every 200th would always be the product group), chosen
     # in SQL: a list of the ids would cost this process more memory than the checks.
     ended = direct.alias(bucket=Mod("pk", 199)).filter(bucket=1).update(ended_at=_now())

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from connectors.models import Account, Assignment, Entitlement, Resource
+
+THROUGH_GROUPS_SHOWN = 100
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -48,7 +50,8 @@ class CatalogAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         editable = set(getattr(self, "editable_fields", ()))
-        return [f.name for f in self.model._meta.fields if f.name not in editable]
+        fields = [f.name for f in self.model._meta.fields if f.name not in editable]
+        return fields + list(getattr(self, "computed_fields", ()))
 
 
 def _assignments_link(label: str, **filters: Any) -> str:
@@ -85,11 +88,37 @@ class AccountAdmin(CatalogAdmin):
     list_select_related = ("identity",)
     raw_id_fields = ("identity",)
     editable_fields = ("identity",)
+    computed_fields = ("through_groups",)
 
     @admin.display(description="Access")
     def access(self, account: Account) -> str:
         return _assignments_link(
             "assignments", account__exact=account.pk, current="yes"
+        )
+
+    @admin.display(description="Access through groups")
+    def through_groups(self, account: Account) -> str:
+        """What the account's groups hold (computed now, not stored per member)."""
+        holdings = (
+            Assignment.objects.current()
+            .held_by_groups()
+            .reaching(Account.objects.filter(pk=account.pk))
+            .select_related("entitlement", "holder_group")
+            .order_by("entitlement__display_name", "holder_group__display_name")
+        )
+        shown = list(holdings[:THROUGH_GROUPS_SHOWN])
+        if not shown:
+            return "None"
+        rows = format_html_join(
+            "",
+            "<li>{} <span class='quiet'>through {}</span></li>",
+            ((h.entitlement, h.holder_group) for h in shown),
+        )
+        more = (
+            holdings.count() - len(shown) if len(shown) == THROUGH_GROUPS_SHOWN else 0
+        )
+        return format_html(
+            "<ul>{}</ul>{}", rows, f"and {more} more" if more > 0 else ""
         )
 
 
@@ -124,12 +153,17 @@ class EntitlementAdmin(CatalogAdmin):
     list_select_related = ("resource", "owner")
     raw_id_fields = ("owner",)
     editable_fields = ("owner", "is_requestable")
+    computed_fields = ("accounts_holding",)
 
     @admin.display(description="Holders")
     def holders(self, entitlement: Entitlement) -> str:
         return _assignments_link(
             "assignments", entitlement__exact=entitlement.pk, current="yes"
         )
+
+    @admin.display(description="Accounts holding it (directly or through a group)")
+    def accounts_holding(self, entitlement: Entitlement) -> int:
+        return Assignment.objects.holders_of(entitlement).count()
 
 
 class CurrentFilter(admin.SimpleListFilter):
@@ -155,17 +189,12 @@ class HeldFilter(admin.SimpleListFilter):
         self, request: HttpRequest, model_admin: admin.ModelAdmin
     ) -> list[tuple[str, str]]:
         return [
-            ("direct", "Directly by an account"),
-            ("derived", "Through a group"),
-            ("group", "By a whole group"),
+            ("direct", "By an account"),
+            ("group", "By a whole group (its members hold it through the group)"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        chosen = {
-            "direct": "direct",
-            "derived": "derived",
-            "group": "held_by_groups",
-        }.get(self.value() or "")
+        chosen = {"direct": "direct", "group": "held_by_groups"}.get(self.value() or "")
         return getattr(queryset, chosen)() if chosen else queryset
 
 
@@ -174,7 +203,6 @@ class AssignmentAdmin(CatalogAdmin):
     list_display = (
         "entitlement",
         "holder",
-        "via_group",
         "origin",
         "first_seen",
         "last_seen",
@@ -193,8 +221,8 @@ class AssignmentAdmin(CatalogAdmin):
         "entitlement__display_name",
         "holder_group__name",
     )
-    list_select_related = ("entitlement", "account", "holder_group", "via_group")
-    raw_id_fields = ("entitlement", "account", "holder_group", "via_group")
+    list_select_related = ("entitlement", "account", "holder_group")
+    raw_id_fields = ("entitlement", "account", "holder_group")
 
     @admin.display(description="Holder")
     def holder(self, assignment: Assignment) -> str:

@@ -262,12 +262,8 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         return self.filter(application=application)
 
     def direct(self) -> AssignmentQuerySet:
-        """Held by an account itself (not through a group): what a Grant gives."""
-        return self.filter(account__isnull=False, via_group__isnull=True)
-
-    def derived(self) -> AssignmentQuerySet:
-        """Held by an account only because a group it belongs to holds it."""
-        return self.filter(via_group__isnull=False)
+        """Held by an account itself (not as a whole group): what a Grant gives."""
+        return self.filter(account__isnull=False)
 
     def held_by_groups(self) -> AssignmentQuerySet:
         """Held by a whole group (a group actor of a role, a group's space permission)."""
@@ -280,6 +276,34 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def of_identity(self, identity: object) -> AssignmentQuerySet:
         """Held by any Atlassian account linked to a portal identity."""
         return self.filter(account__identity=identity)
+
+    def reaching(self, accounts: models.QuerySet[Account]) -> AssignmentQuerySet:
+        """What gives these accounts access: their own assignments (memberships
+        included) and what the groups they currently belong to hold.
+
+        Access through a group is not stored as rows of its own (a large organization
+        would have millions): a group holding here stands for every member. Its
+        `holder_group` is the group the access comes through.
+        """
+        groups = Assignment.objects.current().filter(account__in=accounts)
+        return self.filter(
+            Q(account__in=accounts)
+            | Q(holder_group__in=groups.values("entitlement_id"))
+        )
+
+    def reaching_identity(self, identity: object) -> AssignmentQuerySet:
+        """`reaching` the Atlassian accounts linked to a portal identity."""
+        return self.reaching(Account.objects.filter(identity=identity))
+
+    def holders_of(self, entitlement: Entitlement | int) -> models.QuerySet[Account]:
+        """Accounts holding the entitlement now, directly or through a group."""
+        current = self.current().filter(entitlement=entitlement)
+        groups = current.filter(holder_group__isnull=False).values("holder_group_id")
+        members = Assignment.objects.current().filter(entitlement__in=groups)
+        return Account.objects.filter(
+            Q(pk__in=current.filter(account__isnull=False).values("account_id"))
+            | Q(pk__in=members.filter(account__isnull=False).values("account_id"))
+        )
 
     def started_during(self, run: ReconciliationRun) -> AssignmentQuerySet:
         """First seen by this run (new in Atlassian, or provisioned while it ran)."""
@@ -300,15 +324,15 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def with_holders(self) -> AssignmentQuerySet:
         """Join what a list of assignments shows: entitlement, holder and identity."""
         return self.select_related(
-            "entitlement__resource", "account__identity", "holder_group", "via_group"
+            "entitlement__resource", "account__identity", "holder_group"
         )
 
 
 class Assignment(models.Model):
     """An account (or a whole group) holds an entitlement.
 
-    Exactly one holder: `account` or `holder_group`. An account that holds access only
-    because it is in a group that holds it has `via_group` set (derived access).
+    Exactly one holder: `account` or `holder_group`. Access an account holds only
+    because a group it is in holds it is not a row: see `AssignmentQuerySet.reaching`.
     """
 
     # Millions of rows: only the indexes the queries use (see Meta.indexes and the
@@ -338,15 +362,6 @@ class Assignment(models.Model):
         db_index=False,
         help_text="A group that holds the entitlement as a whole",
     )
-    via_group = models.ForeignKey(
-        Entitlement,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="derived_assignments",
-        db_index=False,
-        help_text="The group through which the account holds it",
-    )
     origin = models.CharField(
         max_length=20,
         choices=AssignmentOrigin.choices,
@@ -362,24 +377,13 @@ class Assignment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(account__isnull=False, holder_group__isnull=True)
-                | Q(
-                    account__isnull=True,
-                    holder_group__isnull=False,
-                    via_group__isnull=True,
-                ),
+                | Q(account__isnull=True, holder_group__isnull=False),
                 name="assignment_one_holder",
             ),
             models.UniqueConstraint(
                 fields=["account", "entitlement"],
-                condition=Q(
-                    ended_at__isnull=True, via_group__isnull=True, account__isnull=False
-                ),
+                condition=Q(ended_at__isnull=True, account__isnull=False),
                 name="assignment_direct_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["account", "entitlement", "via_group"],
-                condition=Q(ended_at__isnull=True, via_group__isnull=False),
-                name="assignment_derived_unique",
             ),
             models.UniqueConstraint(
                 fields=["holder_group", "entitlement"],

@@ -1,18 +1,11 @@
-"""Writing who holds what: direct assignments in batches, derived ones as members stream.
+"""Writing who holds what: direct assignments in batches.
 
-Direct assignments (an account or a group holds an entitlement) stream in from the
-connector. Each batch costs one or two SELECTs of the stored current assignments with
-the same entitlements and holders and one prepared INSERT of the new ones; the ids of
-the stored ones are marked seen in a bitmap, so the sweep can end the rest.
-
-Derived assignments (an account holds something through a group) are written while
-group members stream in: the run first reads role actors and space permissions (so
-it knows which entitlements each group holds, a small map), then members; each batch
-of members is expanded against the groups' holdings in the same transaction, by one
-INSERT ... SELECT (see connectors/reconcile_derived.py). Only members that are new
-since the last run covering groups are expanded against every holding; the others
-only against holdings that are new. The sweep ends derived assignments whose
-membership or holding ended (see `end_stale_derived`).
+Assignments (an account or a whole group holds an entitlement; an account is a member
+of a group) stream in from the connector. Each batch costs one or two SELECTs of the
+stored current assignments with the same entitlements and holders and one prepared
+INSERT of the new ones; the ids of the stored ones are marked seen in a bitmap, so the
+sweep can end the rest. Access an account holds through a group is not stored: it is
+computed from memberships and group holdings when asked (`AssignmentQuerySet.reaching`).
 """
 
 from __future__ import annotations
@@ -22,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
-from connectors.base import EntitlementKind, HolderType
+from connectors.base import HolderType
 from connectors.models import Assignment, AssignmentOrigin
-from connectors.reconcile_derived import derive_for_members
 from connectors.reconcile_sql import RowInserter, adapt_datetime
 from connectors.reconcile_stream import IdSet
 
@@ -34,13 +26,12 @@ if TYPE_CHECKING:
 
     from connectors.base import AssignmentRecord
     from connectors.reconcile_catalog import CatalogIndex
-    from connectors.reconcile_derived import Holdings
     from connectors.reconcile_progress import RunTracker
 
 Key = tuple[int, int | None, int | None]  # (entitlement, account, holder group)
 COLUMNS = (
     "application_id", "entitlement_id", "account_id", "holder_group_id",
-    "via_group_id", "origin", "first_seen", "last_seen",
+    "origin", "first_seen", "last_seen",
 )  # fmt: skip
 
 
@@ -69,9 +60,6 @@ class AssignmentWriter:
         self.batch_size = batch_size
         self.buffer: list[AssignmentRecord] = []
         self.seen = IdSet()
-        self.holdings: Holdings | None = None  # set before members stream: derive
-        self.since: datetime | None = None  # members first seen after it are "new"
-        self.streamed_groups: set[int] = set()
         self.inserter = RowInserter(Assignment, COLUMNS, fill_defaults=True)
 
     def add(self, record: AssignmentRecord) -> None:
@@ -81,7 +69,7 @@ class AssignmentWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered records (and, for members, their derived access)."""
+        """Write the buffered records."""
         records, self.buffer = self.buffer, []
         if not records:
             return
@@ -95,44 +83,16 @@ class AssignmentWriter:
             (key for key in keys if key not in stored),
             key=lambda key: (key[1] or 0, key[2] or 0, key[0]),
         )
-        with transaction.atomic():  # a batch and its derived access: one commit
+        with transaction.atomic():  # one commit per batch
             self.inserter.insert(
-                [(app, e, a, g, None, origin, self.when, self.when) for e, a, g in new],
+                [(app, e, a, g, origin, self.when, self.when) for e, a, g in new],
                 prepared=True,
             )
-            if self.holdings is not None:
-                self._derive(keys, stored)
         for key, kind in keys.items():
             self.tracker.count(
                 count_key(kind), "unchanged" if key in stored else "created"
             )
         self.tracker.advance(len(records))
-
-    def _derive(
-        self, keys: dict[Key, str], stored: dict[Key, tuple[int, datetime]]
-    ) -> None:
-        """Write member x the group's holdings for the members in this batch."""
-        holdings = self.holdings
-        assert holdings is not None  # noqa: S101 - only called when set
-        members, candidates = [], 0
-        for key, kind in keys.items():
-            group, account, _ = key
-            if kind != EntitlementKind.GROUP or account is None:
-                continue
-            self.streamed_groups.add(group)
-            first_seen = stored[key][1] if key in stored else None
-            is_new = first_seen is None or self.since is None or first_seen > self.since
-            held = (holdings.all if is_new else holdings.new).get(group)
-            if held:
-                members.append((account, group, is_new))
-                candidates += len(held)
-        created = derive_for_members(
-            self.index.application, members, self.since, self.stamp
-        )
-        self.tracker.count("derived_assignments", "created", created)
-        self.tracker.count(
-            "derived_assignments", "unchanged", max(candidates - created, 0)
-        )
 
     def _resolve(self, records: list[AssignmentRecord]) -> dict[Key, str]:
         """Records → (entitlement pk, account pk, group pk) → kind; unknowns warned."""
@@ -216,7 +176,7 @@ def _stored_direct(
     sql = (
         f"SELECT id, entitlement_id, account_id, first_seen FROM {table} "  # noqa: S608 - our names
         f"WHERE {where} "
-        "AND account_id IS NOT NULL AND ended_at IS NULL AND via_group_id IS NULL"
+        "AND account_id IS NOT NULL AND ended_at IS NULL"
     )
     field = Assignment._meta.get_field("first_seen")
     with connection.cursor() as cursor:

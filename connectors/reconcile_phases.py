@@ -19,12 +19,10 @@ from connectors.reconcile_catalog import (
     write_entitlements,
     write_resources,
 )
-from connectors.reconcile_derived import Holdings
 from connectors.reconcile_identities import IdentitySync, link_managers
 from connectors.reconcile_scope import (
     ACCOUNTS,
     ENTITLEMENT_KINDS,
-    GROUPS,
     RESOURCE_KINDS,
     SITES,
     active_kinds,
@@ -35,8 +33,6 @@ from connectors.reconcile_stream import IdSet, batched, read_ahead
 from connectors.reconcile_sweep import apply_sweep, plan_sweep, touch_last_seen
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from connectors.base import AccountRecord, Connector
     from connectors.reconcile_progress import RunTracker
 
@@ -165,10 +161,10 @@ class Reconciliation:
         self.tracker.finish_phase()
 
     def reconcile_assignments(self, kinds: list[Any]) -> None:
-        """Role actors and space permission holders first, then group members.
+        """Role actors and space permission holders, then group members.
 
-        Holders first so that the groups' holdings are known when members stream in,
-        and derived access is written with them (see reconcile_assignments).
+        Access held through a group is not written: it is what the group holds times
+        its members, computed when asked (see `AssignmentQuerySet.reaching`).
         """
         writer = AssignmentWriter(
             self.index, self.tracker, self.stamp, fetch_accounts=self.fetch_accounts
@@ -179,8 +175,6 @@ class Reconciliation:
         if holders:
             self.stream_assignments("assignments", writer, holders)
         if EntitlementKind.GROUP in kinds:
-            writer.since = self.since_groups
-            writer.holdings = Holdings(self.application, writer.since)
             self.stream_assignments("memberships", writer, [EntitlementKind.GROUP])
 
     def stream_assignments(
@@ -194,46 +188,8 @@ class Reconciliation:
         writer.flush()
         self.tracker.finish_phase()
 
-    @property
-    def since_groups(self) -> datetime | None:
-        """Start of the last successful run that read every group's members."""
-        runs = (
-            ReconciliationRun.objects.succeeded()
-            .filter(application=self.application)
-            .exclude(pk=self.run.pk)
-        )
-        for only, scope, started_at in runs.values_list("only", "scope", "started_at")[
-            :50
-        ]:
-            if GROUPS in active_kinds(only, scope) and not scope.get("group"):
-                return started_at
-        return None
-
-    @property
-    def since_last_run(self) -> datetime | None:
-        """Start of the last successful run of the Application."""
-        runs = (
-            ReconciliationRun.objects.succeeded()
-            .filter(application=self.application)
-            .exclude(pk=self.run.pk)
-        )
-        return runs.values_list("started_at", flat=True).first()
-
-    def derive_at_sweep(self) -> list[tuple[int, int]]:
-        """New group holdings whose members did not stream in this run."""
-        writer = self.writer
-        if writer is None:
-            return []
-        holdings = writer.holdings or Holdings(self.application, self.since_groups)
-        return [
-            (group, entitlement)
-            for group, entitlements in holdings.new.items()
-            if group not in writer.streamed_groups
-            for entitlement in entitlements
-        ]
-
     def sweep(self) -> None:
-        """Mark what vanished, end what no longer holds, refresh derived access."""
+        """Mark what vanished and end what no longer holds."""
         self.tracker.start_phase("sweep")
         filters = sweep_filters(self.kinds, self.run.scope)
         if ACCOUNTS in self.kinds and filters.accounts is None:
@@ -243,14 +199,7 @@ class Reconciliation:
         plan = plan_sweep(self.index, self.assignments_seen, filters, self.stamp)
         if self.run.scope.get("domain") and plan.accounts:
             plan.accounts = self.confirm_gone(plan.accounts)
-        apply_sweep(
-            self.application,
-            plan,
-            now(),
-            self.tracker,
-            derived_since=self.since_last_run,
-            derive=self.derive_at_sweep(),
-        )
+        apply_sweep(self.application, plan, now(), self.tracker)
         if self.full:
             touch_last_seen(self.application, filters, self.stamp)
         self.tracker.finish_phase()

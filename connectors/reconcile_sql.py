@@ -183,12 +183,6 @@ def execute_driver(cursor: Any, sql: str, params: Sequence[Any]) -> int:
     return max(driver.rowcount, 0)
 
 
-def execute_statement(sql: str, params: Sequence[Any]) -> int:
-    """Run one statement written with %s placeholders; returns the rows it changed."""
-    with connection.cursor() as cursor:
-        return execute_driver(cursor, driver_sql(sql), params)
-
-
 def adapt_datetime(value: Any) -> Any:
     """A datetime as the database wants it in a raw parameter."""
     return connection.ops.adapt_datetimefield_value(value)

@@ -1,9 +1,11 @@
 """Mark and sweep: what a successful run did not see is marked removed, never deleted.
 
 Planning reads only: the ids of covered rows the run did not see. Applying is one
-transaction: accounts, resources and entitlements get `removed_at`, the assignments
-they carried and the unseen ones get `ended_at`, and derived assignments are brought
-in line. A run that fails never reaches the sweep, so there is no half-swept state.
+transaction: accounts, resources and entitlements get `removed_at`, and the assignments
+they carried and the unseen ones get `ended_at`. Access held through a group is not
+stored (it is computed from memberships and group holdings when asked), so ending a
+membership or a holding is all it takes. A run that fails never reaches the sweep, so
+there is no half-swept state.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from django.db.models import Count, Q
 from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, Resource
 from connectors.reconcile_assignments import count_key
-from connectors.reconcile_derived import derive_for_holdings, end_stale_derived
 from connectors.reconcile_stream import batched
 
 if TYPE_CHECKING:
@@ -89,7 +90,6 @@ def plan_sweep(
         )
         assignments = Assignment.objects.current().filter(
             application=application,
-            via_group__isnull=True,
             first_seen__lt=started_at,  # provisioned while the run ran: not judged
         )
         rows = assignments.values_list("pk", "entitlement_id").iterator(
@@ -109,16 +109,8 @@ def apply_sweep(
     plan: SweepPlan,
     stamp: datetime,
     tracker: RunTracker,
-    *,
-    derived_since: datetime | None,
-    derive: list[tuple[int, int]],
 ) -> None:
-    """Mark removed, end assignments, align derived ones; one transaction.
-
-    `derived_since`: the start of the last successful run — memberships and holdings
-    ended after it have their derived assignments re-checked. `derive`: new
-    (group, entitlement) holdings whose members did not stream in this run.
-    """
+    """Mark removed and end assignments; one transaction."""
     for chunk in batched(plan.accounts, CHUNK):
         Account.objects.filter(pk__in=chunk, removed_at__isnull=True).update(
             removed_at=stamp
@@ -138,25 +130,13 @@ def apply_sweep(
     for _, kind in plan.assignments:
         tracker.count(count_key(kind), "removed")
     end_orphaned(application, plan, stamp, tracker)
-    tracker.count(
-        "derived_assignments",
-        "removed",
-        end_stale_derived(application, derived_since, stamp),
-    )
-    tracker.count(
-        "derived_assignments",
-        "created",
-        derive_for_holdings(application, derive, stamp),
-    )
 
 
 def end_orphaned(
     application: Application, plan: SweepPlan, stamp: datetime, tracker: RunTracker
 ) -> None:
-    """End direct assignments of the accounts and entitlements this sweep removed."""
-    current = Assignment.objects.current().filter(
-        application=application, via_group__isnull=True
-    )
+    """End the assignments of the accounts and entitlements this sweep removed."""
+    current = Assignment.objects.current().filter(application=application)
     removed_entitlements = [pk for pk, _ in plan.entitlements]
     chunks = [Q(account_id__in=c) for c in batched(plan.accounts, CHUNK)] + [
         Q(entitlement_id__in=c) | Q(holder_group_id__in=c)

@@ -92,7 +92,7 @@ class ConnectorAccountSerializer(serializers.ModelSerializer):
         return sorted(
             assignment.entitlement_id
             for assignment in account.assignments.all()
-            if assignment.ended_at is None and assignment.via_group_id is None
+            if assignment.ended_at is None
         )
 
 

@@ -88,8 +88,11 @@ def test_product_groups_and_the_service_account_are_not_drift(
     assert not DriftFinding.objects.exists()
 
 
-def test_access_held_through_a_group_is_not_drift(group, other_group, account, run):
-    AssignmentFactory(entitlement=group, account=account, via_group=other_group)
+def test_access_held_through_a_group_is_not_drift(group, account, requester, run):
+    AssignmentFactory(entitlement=group, account=account)  # a granted membership
+    GrantFactory(beneficiary=requester, entitlement=group, account=account)
+    role = EntitlementFactory(application=group.application, kind="project_role")
+    AssignmentFactory(entitlement=role, account=None, holder_group=group)
 
     drift.check_drift(group.application, run=run)
 

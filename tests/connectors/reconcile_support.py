@@ -25,12 +25,11 @@ def entitlement(display_name: str) -> Entitlement:
 
 def holds(email: str, display_name: str, *, via: str | None = None) -> bool:
     """Whether the account currently holds the entitlement (directly, or via a group)."""
-    current = Assignment.objects.current().filter(
-        account=account(email), entitlement=entitlement(display_name)
-    )
+    held = Assignment.objects.current().filter(entitlement=entitlement(display_name))
     if via is None:
-        return current.direct().exists()
-    return current.filter(via_group=entitlement(via)).exists()
+        return held.filter(account=account(email)).exists()
+    reaching = held.reaching(Account.objects.filter(email__iexact=email))
+    return reaching.filter(holder_group=entitlement(via)).exists()
 
 
 def group_holds(group: str, display_name: str) -> bool:

@@ -6,7 +6,13 @@ import pytest
 from django.urls import reverse
 
 from connectors.admin import ApplicationForm
-from connectors.models import Application, ReconciliationRun, RunStatus, RunTrigger
+from connectors.models import (
+    Application,
+    Assignment,
+    ReconciliationRun,
+    RunStatus,
+    RunTrigger,
+)
 from connectors.reconcile import execute_run, start_run
 from tests.connectors.reconcile_support import reconcile
 
@@ -201,7 +207,7 @@ def test_failed_run_page_shows_the_error(admin_client, application, simulator):
         ("account", "present=no"),
         ("entitlement", "kind__exact=project_role"),
         ("resource", "kind__exact=space"),
-        ("assignment", "current=yes&held=derived"),
+        ("assignment", "current=yes&held=direct"),
         ("assignment", "held=group&entitlement__kind=space_permission"),
         ("reconciliationrun", "status__exact=succeeded"),
     ],
@@ -228,3 +234,34 @@ def test_entitlement_holders_link_lists_its_assignments(admin_client, applicatio
 
     assert page.status_code == 200
     assert "Alice Carter" in page.content.decode()
+
+
+def test_account_page_shows_access_through_groups(admin_client, application):
+    reconcile(application)
+    from tests.connectors.reconcile_support import account
+
+    alice = account("alice.requester@acme.example")
+    page = admin_client.get(reverse("admin:connectors_account_change", args=[alice.pk]))
+
+    html = page.content.decode()
+    assert "Access through groups" in html
+    assert "MOB · Member <span class='quiet'>through engineering</span>" in html
+
+
+def test_entitlement_page_counts_members_of_holding_groups(
+    admin_client, application, simulator
+):
+    reconcile(application)
+    from tests.connectors.reconcile_support import entitlement
+
+    members = simulator.state.group_by_name("engineering").members
+    mob = entitlement("MOB · Member")
+    page = admin_client.get(
+        reverse("admin:connectors_entitlement_change", args=[mob.pk])
+    )
+
+    html = page.content.decode()
+    assert "Accounts holding it (directly or through a group)" in html
+    held = {a.email for a in Assignment.objects.holders_of(mob)}
+    assert {simulator.state.users[m].email for m in members} <= held
+    assert f'<div class="readonly">{len(held)}</div>' in html

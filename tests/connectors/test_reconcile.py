@@ -279,11 +279,10 @@ def test_member_added_to_a_group_gets_what_the_group_holds(application, simulato
         sim_group(simulator, "design"), sim_user(simulator, ALICE)
     )
 
-    run = reconcile(application)
+    reconcile(application)
 
     assert holds(ALICE, "design")
     assert holds(ALICE, "WEB · Member", via="design")
-    assert run.counts["derived_assignments"]["created"] >= 1
 
 
 @pytest.mark.parametrize("scope", [{}, {"project": ["API"]}])
@@ -316,6 +315,5 @@ def test_group_no_longer_a_role_actor_ends_its_members_derived_access(
 
     assert not group_holds("engineering", "MOB · Member")
     assert not holds(alice, "MOB · Member", via="engineering")
-    assert run.counts["derived_assignments"]["removed"] == len(
-        sim_group(simulator, "engineering").members
-    )
+    assert run.counts["project_role_assignments"]["removed"] == 1
+    assert holds(alice, "engineering")  # still a member: only the holding ended

@@ -103,6 +103,27 @@ def test_row_says_when_you_hold_it(signed_in, requester, developers):
     assert "Add to cart" not in row
 
 
+def test_access_through_a_group_counts_as_held(
+    signed_in, requester, outsider, developers, make_entitlement, site
+):
+    from tests.factories import AccountFactory, AssignmentFactory
+
+    backend = make_entitlement("Backend team")
+    AssignmentFactory(entitlement=developers, account=None, holder_group=backend)
+    for person in (requester, outsider):
+        account = AccountFactory(application=site, identity=person)
+        AssignmentFactory(entitlement=backend, account=account)
+    AssignmentFactory(entitlement=developers, account=account)  # also directly
+
+    row = row_html(signed_in(requester).get(reverse("catalog")), developers)
+    detail = signed_in(requester).get(
+        reverse("entitlement_detail", args=[developers.pk])
+    )
+
+    assert "You have it" in row
+    assert "Held by</dt><dd>2 accounts" in detail.content.decode()
+
+
 def test_row_says_when_you_asked_for_it(signed_in, requester, developers):
     AccessRequest.objects.create(
         requester=requester, beneficiary=requester, entitlement=developers

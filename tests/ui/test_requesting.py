@@ -222,6 +222,22 @@ def test_my_access_shows_what_atlassian_holds_beyond_the_grants(
     assert "Payments · Developers" not in also  # the grant explains it
 
 
+def test_my_access_shows_access_through_a_group(
+    signed_in, requester, developers, make_entitlement, site
+):
+    from tests.factories import AccountFactory, AssignmentFactory
+
+    backend = make_entitlement("Backend team")
+    account = AccountFactory(application=site, identity=requester)
+    AssignmentFactory(entitlement=backend, account=account)
+    AssignmentFactory(entitlement=developers, account=None, holder_group=backend)
+
+    html = signed_in(requester).get(reverse("my_access")).content.decode()
+
+    also = html.split("Also in Atlassian", 1)[1]
+    assert 'Payments · Developers <span class="muted">via Backend team</span>' in also
+
+
 def test_my_access_marks_a_grant_whose_extension_is_pending(
     signed_in, requester, developers
 ):

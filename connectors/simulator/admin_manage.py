@@ -33,13 +33,15 @@ def parse_time(raw: str | None, name: str) -> datetime | None:
         ) from error
 
 
-def event_json(ctx: Ctx, event: Event) -> dict[str, Any]:
-    """Render an audit event."""
+def event_json(ctx: Ctx, event: Event, *, stream: bool = False) -> dict[str, Any]:
+    """Render an audit event; the stream's events also say when they were processed."""
+    processed = {"processedAt": event.time} if stream else {}
     return {
         "id": event.id,
         "type": "events",
         "attributes": {
             "time": event.time,
+            **processed,
             "action": event.action,
             "actor": {"id": event.actor, "name": "Access Portal Service", "links": {}},
             "context": [{**c, "attributes": {}} for c in event.context],
@@ -64,10 +66,10 @@ def stream_events(ctx: Ctx) -> Response:
     order = ctx.arg("sortOrder", "asc")
     if order not in ("asc", "desc"):
         raise ApiError(400, "sortOrder must be asc or desc.", code="INVALID_PARAMETER")
-    return events_page(ctx, newest_first=order == "desc")
+    return events_page(ctx, newest_first=order == "desc", stream=True)
 
 
-def events_page(ctx: Ctx, *, newest_first: bool) -> Response:
+def events_page(ctx: Ctx, *, newest_first: bool, stream: bool = False) -> Response:
     """One page of events in either direction (events are stored by seq; seq == index + 1)."""
     start, end = parse_time(ctx.arg("from"), "from"), parse_time(ctx.arg("to"), "to")
     action, limit = ctx.arg("action"), limit_of(ctx, ctx.arg("limit"))
@@ -91,11 +93,12 @@ def events_page(ctx: Ctx, *, newest_first: bool) -> Response:
         index += step
     more = len(page) > limit
     page = page[:limit]
-    next_link = next_url(ctx, encode_cursor(page[-1].seq) if more and page else None)
-    data = [event_json(ctx, e) for e in page]
+    cursor = encode_cursor(page[-1].seq) if more and page else None
+    next_link = next_url(ctx, cursor)
+    data = [event_json(ctx, e, stream=stream) for e in page]
     links = {"self": f"{ctx.origin()}{ctx.request.path}", "next": next_link}
     return json_response(
-        {"data": data, "links": links, "meta": {"page_size": len(data)}}
+        {"data": data, "links": links, "meta": {"next": cursor, "page_size": len(data)}}
     )
 
 

@@ -224,7 +224,8 @@ class Simulator:
         route, params = self._match(request)
         bucket = (
             "admin_events"
-            if route is not None and route.template.endswith("/events")
+            if route is not None
+            and route.template.endswith(("/events", "/events-stream"))
             else None
         )
         with self.lock:  # one random stream and one set of buckets for all threads

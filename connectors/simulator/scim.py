@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from connectors.simulator import scim_meta
+from connectors.simulator.ops import leave_group
 from connectors.simulator.paging import clamp
 from connectors.simulator.routing import Ctx, Route, registrar
 from connectors.simulator.scim_model import (
@@ -428,7 +429,7 @@ def delete_user(ctx: Ctx) -> Response:
     for group_seq in list(user.groups):
         group = state.groups[group_seq]
         if group.scim_id is not None:
-            state.remove_member(group, user)
+            leave_group(ctx.sim, group, user)  # audited, as any membership change
     state.unlink_scim(user)
     user.disabled = True
     ctx.sim.record_event("user_deactivated", ("user", user.account_id))

@@ -246,6 +246,26 @@ class Scope:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """What changed in the target between two moments, as its change feed tells.
+
+    Ids are the target's own (accountId, groupId, project id, space id). A feed can
+    only name what it records: the caller still compares whatever it does not cover.
+    `is_complete` is False when the feed was cut short (too many events); the caller
+    should then list everything, as without a feed.
+    """
+
+    since: datetime
+    until: datetime
+    account_ids: frozenset[str] = frozenset()
+    group_ids: frozenset[str] = frozenset()
+    project_ids: frozenset[str] = frozenset()
+    space_ids: frozenset[str] = frozenset()
+    events: int = 0
+    is_complete: bool = True
+
+
 # ---------------------------------------------------------------------------
 # Inputs and results of changes
 # ---------------------------------------------------------------------------
@@ -378,6 +398,10 @@ class Connector(Protocol):
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         """One account by accountId, or None."""
+        ...
+
+    def iter_changes(self, since: datetime, until: datetime) -> ChangeSet | None:
+        """What changed between `since` and `until`, or None when no feed can tell."""
         ...
 
     def find_account_by_email(self, email: str) -> AccountRecord | None:

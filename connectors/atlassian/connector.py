@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.atlassian import accounts, provisioning
+from connectors.atlassian import accounts, changes, provisioning
 from connectors.atlassian.administration import AtlassianAdministration
 from connectors.atlassian.assignments import iter_assignments
 from connectors.atlassian.families import Families
@@ -19,6 +19,7 @@ from connectors.atlassian.reading import (
     iter_entitlements,
     iter_resources,
 )
+from connectors.atlassian.scim_manager import with_manager
 from connectors.base import (
     ApiFamily,
     CallStats,
@@ -33,6 +34,7 @@ from connectors.base import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
+    from datetime import datetime
 
     import httpx
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         AccountRecord,
         AccountResult,
         AssignmentRecord,
+        ChangeSet,
         EntitlementRecord,
         EntitlementRef,
         ResourceRecord,
@@ -180,8 +183,14 @@ class AtlassianConnector(AtlassianAdministration):
         return iter_assignments(self.families, wanted, scope or Scope())
 
     def get_account(self, account_id: str) -> AccountRecord | None:
-        """One account by accountId, or None."""
-        return accounts.get_account(self.families, account_id)
+        """One account by accountId (with its SCIM manager, as listed), or None."""
+        return with_manager(
+            self.families, accounts.get_account(self.families, account_id)
+        )
+
+    def iter_changes(self, since: datetime, until: datetime) -> ChangeSet | None:
+        """What the org audit log says changed; None without a usable feed."""
+        return changes.read_changes(self.families, since, until)
 
     def find_account_by_email(self, email: str) -> AccountRecord | None:
         """The account with this email, or None."""

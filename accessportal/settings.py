@@ -282,6 +282,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 RECONCILE_INCREMENTAL_CRON = env.str("RECONCILE_INCREMENTAL_CRON", default="0 * * * *")
 RECONCILE_FULL_CRON = env.str("RECONCILE_FULL_CRON", default="30 2 * * *")
+# Incremental runs read only what the org audit log says changed (where it can).
+RECONCILE_CHANGE_FEED = env.bool("RECONCILE_CHANGE_FEED", default=True)
 
 
 def cron(expression: str) -> crontab:

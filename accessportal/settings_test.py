@@ -39,3 +39,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
+# Most tests change the simulator's state directly, which its audit log never sees;
+# the change-feed tests turn this on (tests/connectors/test_reconcile_changes.py).
+RECONCILE_CHANGE_FEED = False

@@ -25,12 +25,12 @@ from connectors.models import (
     RunStatus,
     RunTrigger,
 )
+from connectors.reconcile_changes import reconciliation_for
 from connectors.reconcile_errors import (
     InvalidRunRequest,
     ReconciliationError,
     RunAlreadyActive,
 )
-from connectors.reconcile_phases import Reconciliation
 from connectors.reconcile_progress import RunTracker
 from connectors.reconcile_scope import (
     active_kinds,
@@ -137,7 +137,7 @@ def execute_run(
     )
     try:
         with sqlite_bulk_settings(megabytes=64):
-            Reconciliation(run, connector, tracker).execute()
+            reconciliation_for(run, connector, tracker).execute()
     except ConnectorError as error:
         _finish(run, tracker, RunStatus.FAILED, str(error))
     except Exception as error:

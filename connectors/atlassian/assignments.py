@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from connectors.atlassian.confluence import SPACE_PERMISSIONS
-from connectors.atlassian.fanout import fan_out
+from connectors.atlassian.fanout import fan_out, fan_out_expanding
 from connectors.base import (
     AssignmentRecord,
     EntitlementKind,
@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
     from connectors.atlassian.confluence import Space, SpacePermission
     from connectors.atlassian.families import Families
-    from connectors.atlassian.jira import JiraProject, ProjectRoleActors
+    from connectors.atlassian.jira import (
+        JiraGroup,
+        JiraProject,
+        JiraUser,
+        ProjectRoleActors,
+    )
+    from connectors.atlassian.paging import PageBean
     from connectors.base import Scope
 
 logger = logging.getLogger(__name__)
@@ -39,19 +45,52 @@ def iter_assignments(
         yield from iter_space_permission_holders(families, scope)
 
 
+class MembersPage(NamedTuple):
+    """One page of one group's members to read; `stride` > 0 once the pages are planned."""
+
+    group: JiraGroup
+    start: int
+    stride: int = 0
+    end: int = 0  # the first page's `total`: where the planned pages stop
+
+
 def iter_group_members(families: Families, scope: Scope) -> Iterator[AssignmentRecord]:
-    """Every user member of every group, groups fetched concurrently."""
+    """Every user member of every group; pages read concurrently, across groups.
+
+    Page by page, not group by group: a group's first page tells its `total`, and
+    its other pages then go to every worker (one group held by all users is hundreds
+    of pages, which one worker would read one after the other while the others wait).
+    """
     jira = families.jira
     groups = jira.list_groups(names=scope.group_names)
-    members = fan_out(
-        lambda g: [u.account_id for u in jira.list_group_members(g.group_id)],
-        groups,
+    pages = fan_out_expanding(
+        lambda task: jira.get_group_members_page(task.group.group_id, task.start),
+        (MembersPage(group, 0) for group in groups),
+        _following_pages,
         max_workers=families.settings.max_concurrency,
     )
-    for group, account_ids in members:
-        ref = EntitlementRef(EntitlementKind.GROUP, group.group_id)
-        for account_id in account_ids:
-            yield AssignmentRecord(ref, HolderType.USER, account_id)
+    for task, page in pages:
+        ref = EntitlementRef(EntitlementKind.GROUP, task.group.group_id)
+        for user in page.items:
+            yield AssignmentRecord(ref, HolderType.USER, user.account_id)
+
+
+def _following_pages(task: MembersPage, page: PageBean[JiraUser]) -> list[MembersPage]:
+    """The pages to read after this one.
+
+    After a first page with a `total`, all the others at once, a page size apart
+    (the size the server really used: it may cap `maxResults` silently). Without a
+    total, or when the last planned page says more follow (members joined meanwhile),
+    one page at a time from where the listing stopped.
+    """
+    group, size = task.group, len(page.items)
+    if task.start == 0 and page.has_more and page.total is not None:
+        starts = range(size, page.total, size)
+        return [MembersPage(group, start, size, page.total) for start in starts]
+    is_planned = task.stride > 0 and task.start + task.stride < task.end
+    if is_planned or not page.has_more:
+        return []
+    return [MembersPage(group, task.start + size)]
 
 
 def _project_roles(families: Families, project: JiraProject) -> list[ProjectRoleActors]:

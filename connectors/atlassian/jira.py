@@ -12,13 +12,18 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from connectors.atlassian.http import MalformedResponse, Model, TextId, parse_model
-from connectors.atlassian.paging import iter_page_beans, iter_plain_arrays
+from connectors.atlassian.paging import (
+    get_page_bean,
+    iter_page_beans,
+    iter_plain_arrays,
+)
 from connectors.base import ApiFamily, Conflict, Invalid, LicenceLimitReached, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from connectors.atlassian.http import ApiClient
+    from connectors.atlassian.paging import PageBean
 
 API = "/rest/api/3"
 # Jira answers a repeated add with 400 "... is already a member ..." and a remove of an
@@ -160,6 +165,18 @@ class JiraClient:
             group_id, includeInactiveUsers=str(include_inactive).lower()
         )
         return iter_page_beans(self.api, f"{API}/group/member", JiraUser, params=params)
+
+    # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-member-get
+    def get_group_members_page(
+        self, group_id: str, start: int, *, include_inactive: bool = True
+    ) -> PageBean[JiraUser]:
+        """One page of a group's members (50 at most), from `start`."""
+        params = _group_params(
+            group_id, includeInactiveUsers=str(include_inactive).lower()
+        )
+        return get_page_bean(
+            self.api, f"{API}/group/member", JiraUser, start=start, params=params
+        )
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-user-post
     def add_user_to_group(self, group_id: str, account_id: str) -> bool:

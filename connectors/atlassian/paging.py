@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 import pydantic
@@ -91,6 +92,47 @@ def _scim_total(body: Any) -> int | None:
     return total if isinstance(total, int) else None
 
 
+@dataclass(frozen=True)
+class PageBean(Generic[ModelT]):
+    """One page of a Jira page bean: its parsed items, where it starts, what it says."""
+
+    items: list[ModelT]
+    start: int
+    total: int | None  # `total`, when the endpoint reports it
+    is_last: bool | None  # `isLast`, when the endpoint reports it
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a page follows (advancing by the items actually returned)."""
+        if not self.items or self.is_last is True:
+            return False
+        if self.is_last is None and self.total is not None:
+            return self.start + len(self.items) < self.total
+        return True
+
+
+def get_page_bean(
+    api: ApiClient,
+    path: str,
+    model: type[ModelT],
+    *,
+    start: int,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    max_results: int = 50,
+) -> PageBean[ModelT]:
+    """One page of a Jira page bean (`startAt`/`maxResults`, `values[]`)."""
+    query = _with(params, startAt=start, maxResults=max_results)
+    body = api.request("GET", path, params=query)
+    items = _parse_all(api, model, _items(api, body, "values", path), "Jira item")
+    is_last, total = body.get("isLast"), body.get("total")
+    return PageBean(
+        items,
+        start,
+        total if isinstance(total, int) and not isinstance(total, bool) else None,
+        is_last if isinstance(is_last, bool) else None,
+    )
+
+
 def iter_page_beans(
     api: ApiClient,
     path: str,
@@ -102,17 +144,13 @@ def iter_page_beans(
     """Jira page bean: `startAt`/`maxResults`, `values[]`, until `isLast` (or `total`)."""
     start = 0
     while True:
-        query = _with(params, startAt=start, maxResults=max_results)
-        body = api.request("GET", path, params=query)
-        items = _items(api, body, "values", path)
-        yield from _parse_all(api, model, items, "Jira item")
-        start += len(items)
-        is_last = body.get("isLast")
-        total = body.get("total")
-        if not items or is_last is True:
+        page = get_page_bean(
+            api, path, model, start=start, params=params, max_results=max_results
+        )
+        yield from page.items
+        if not page.has_more:
             return
-        if is_last is None and isinstance(total, int) and start >= total:
-            return
+        start += len(page.items)
 
 
 def iter_plain_arrays(

@@ -211,6 +211,30 @@ def test_group_assignments_match_the_members(connector, sim):
     assert held == expected
 
 
+def test_members_of_groups_of_many_pages_are_read_whole_and_once(connector, sim):
+    sim.seed_large(users=420, groups=8, projects=1, spaces=1, memberships_per_user=3)
+    sim.reset_calls()
+
+    found = [
+        (a.entitlement.external_id, a.holder_id)
+        for a in connector.iter_assignments([EntitlementKind.GROUP])
+    ]
+
+    state = sim.state
+    expected = {
+        (g.group_id, state.users[seq].account_id)
+        for g in state.groups.values()
+        for seq in g.members
+    }
+    pages = sum(max(1, -(-len(g.members) // 50)) for g in state.groups.values())
+    member_calls = sum(
+        n for (_, _, route), n in sim.call_counts().items() if "group/member" in route
+    )
+    assert len(found) == len(set(found)) and set(found) == expected
+    assert max(len(g.members) for g in state.groups.values()) > 400
+    assert member_calls == pages
+
+
 def test_project_role_assignments_include_users_and_groups(connector, sim):
     assignments = list(connector.iter_assignments([EntitlementKind.PROJECT_ROLE]))
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import connection, models
 
 from connectors.models import Account, Entitlement, Resource
 from connectors.reconcile_sql import RowInserter
@@ -58,6 +58,16 @@ ENTITLEMENT_FIELDS = (
     "attributes",
 )
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+# Fields whose database value is the Python value itself (str, bool, int or None),
+# as our records give them: `get_db_prep_save` is skipped for them.
+PLAIN_FIELDS = (
+    models.CharField,
+    models.EmailField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.BigIntegerField,
+)
 
 
 @dataclass
@@ -166,32 +176,9 @@ def write_rows(
             CREATED if row is None else UPDATED,
             row,
         )
-        to_write.append(
-            (
-                application.pk,
-                *key,
-                *(values[n] for n in compare_fields),
-                None,
-                stamp,
-                stamp,
-            )
-        )
+        to_write.append((*key, *(values[n] for n in compare_fields)))
     if to_write:
-        columns = (
-            "application_id",
-            *key_fields,
-            *compare_fields,
-            "removed_at",
-            "first_seen",
-            "last_seen",
-        )
-        RowInserter(
-            model,
-            columns,
-            conflict_keys=("application_id", *key_fields),
-            update=(*compare_fields, "removed_at", "last_seen"),
-            fill_defaults=True,
-        ).insert(to_write)
+        _insert_rows(model, application, to_write, key_fields, compare_fields, stamp)
         created = [key for key, (pk, _, _) in result.items() if not pk]
         for chunk in batched(created, 500):
             lookup = {
@@ -205,6 +192,52 @@ def write_rows(
                     _, outcome, row = result[key]
                     result[key] = (pk, outcome, row)
     return result
+
+
+def _insert_rows(
+    model: type[models.Model],
+    application: Application,
+    rows: list[tuple[Any, ...]],
+    key_fields: tuple[str, ...],
+    compare_fields: tuple[str, ...],
+    stamp: datetime,
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE rows of (keys, compared values), prepared here.
+
+    Only the columns that need it go through the field's `get_db_prep_save` (JSON,
+    datetimes); the stamp is adapted once: per value and row that call cost about a
+    third of writing an account.
+    """
+    names = (*key_fields, *compare_fields)
+    columns = ("application_id", *names, "removed_at", "first_seen", "last_seen")
+    meta = model._meta
+    prepare = [
+        (index, column)
+        for index, column in enumerate(meta.get_field(name) for name in names)
+        if not _is_plain(column)
+    ]
+    when = meta.get_field("last_seen").get_db_prep_save(stamp, connection)
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, column in prepare:
+            values[index] = column.get_db_prep_save(values[index], connection)
+        prepared.append((application.pk, *values, None, when, when))
+    RowInserter(
+        model,
+        columns,
+        conflict_keys=("application_id", *key_fields),
+        update=(*compare_fields, "removed_at", "last_seen"),
+        fill_defaults=True,
+    ).insert(prepared, prepared=True)
+
+
+def _is_plain(field: models.Field[Any, Any]) -> bool:
+    """Whether a column's value goes to the database as it is (text, bool, int, FK id)."""
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return isinstance(target, models.AutoField | models.BigAutoField)
+    return type(field) in PLAIN_FIELDS
 
 
 # -- accounts -----------------------------------------------------------------------------

@@ -137,11 +137,12 @@ class IdentitySync:
         if not chosen:
             return
         users = self._load(chosen)
+        identity_ids = {key: user.pk for key, user in users.items()}
         if self.rules.is_trusted_source:
             matched = {key: record for key, record in chosen.items() if key in users}
             self._update(matched, users)
-            self._create(chosen, users)
-        self._link(chosen, users)
+            identity_ids.update(self._create(chosen, users))
+        self._link(chosen, identity_ids)
 
     def _load(self, chosen: dict[str, AccountRecord]) -> dict[str, User]:
         assert self.rules.key is not None  # noqa: S101 - sync() returns early without a key
@@ -155,7 +156,22 @@ class IdentitySync:
         )
         return {getattr(user, "recon_key"): user for user in found}  # noqa: B009 - annotation
 
-    def _create(self, chosen: dict[str, AccountRecord], users: dict[str, User]) -> None:
+    def _load_ids(self, chosen: dict[str, AccountRecord]) -> dict[str, int]:
+        """Recon key → identity id, for identities only to be linked (no instances)."""
+        assert self.rules.key is not None  # noqa: S101 - sync() returns early without a key
+        field = self.rules.key[1]
+        found = (
+            User.objects.annotate(recon_key=Lower(field))
+            .filter(recon_key__in=list(chosen))
+            .exclude(**{field: ""})
+            .values_list("recon_key", "pk")
+        )
+        return dict(found)
+
+    def _create(
+        self, chosen: dict[str, AccountRecord], users: dict[str, User]
+    ) -> dict[str, int]:
+        """Identities for the unmatched accounts that qualify; recon key → new id."""
         new = {
             key: record
             for key, record in chosen.items()
@@ -166,7 +182,7 @@ class IdentitySync:
             and record.email
         }
         if not new:
-            return
+            return {}
         usernames = self._free_usernames(new)
         copies = [
             (s, t) for s, t in self.rules.copies if t not in ("email", "username")
@@ -184,15 +200,15 @@ class IdentitySync:
         columns = ("username", "email", "source", "password", *(t for _, t in copies))
         # ON CONFLICT DO NOTHING: a sign-up racing us with the same email wins.
         RowInserter(User, columns, fill_defaults=True).insert(rows)
-        created = self._load(new)
-        users.update(created)
+        created = self._load_ids(new)
         self.tracker.count("identities", "created", len(created))
         identities_changed.send(
             sender=Account,
             application=self.application,
-            created=[user.pk for user in created.values()],
+            created=list(created.values()),
             changed={},
         )
+        return created
 
     def _free_usernames(self, new: dict[str, AccountRecord]) -> dict[str, str]:
         wanted = {
@@ -264,14 +280,16 @@ class IdentitySync:
                 sender=Account, identity=user, application=self.application
             )
 
-    def _link(self, chosen: dict[str, AccountRecord], users: dict[str, User]) -> None:
+    def _link(
+        self, chosen: dict[str, AccountRecord], identity_ids: dict[str, int]
+    ) -> None:
         relink: list[tuple[int, int]] = []
         for key, record in chosen.items():
-            user = users.get(key)
+            identity_id = identity_ids.get(key)
             pk, linked = self.index.accounts[record.account_id]
-            if user is not None and linked != user.pk:
-                relink.append((user.pk, pk))
-                self.index.accounts[record.account_id] = (pk, user.pk)
+            if identity_id is not None and linked != identity_id:
+                relink.append((identity_id, pk))
+                self.index.accounts[record.account_id] = (pk, identity_id)
         update_by_pk(Account, "identity_id", relink)
 
 

@@ -1,10 +1,13 @@
-"""Bounded-concurrency fan-out for per-project and per-space calls."""
+"""Bounded-concurrency fan-out for per-project and per-space calls, and prefetching."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -79,3 +82,61 @@ def fan_out_expanding(
         finally:
             for _, future in pending:
                 future.cancel()
+
+
+class Prefetch(Generic[ItemT]):
+    """Reads `items` on a thread from now on, up to `size` ahead; iterate to consume.
+
+    For a sequential listing (a cursor) that can run while the caller makes other
+    calls. The thread is one call in flight: the caller leaves it a slot of its
+    concurrency. The reader's failure is raised where its items stop. `close()` (or
+    leaving a `with` block) stops the thread after its current item, consumed or not.
+    """
+
+    def __init__(self, items: Iterable[ItemT], *, size: int) -> None:
+        self._buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, size))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._read, args=(items,), name="atlassian-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _offer(self, entry: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self._buffer.put(entry, timeout=0.1)
+                return True
+        return False
+
+    def _read(self, items: Iterable[ItemT]) -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                if not self._offer((False, item)):
+                    return
+            self._offer((True, None))
+        except Exception as error:  # carried to the consumer
+            self._offer((True, error))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Iterator[ItemT]:
+        while True:
+            is_end, value = self._buffer.get()
+            if is_end:
+                if value is not None:
+                    raise value
+                return
+            yield value
+
+    def close(self) -> None:
+        """Stop reading (the current call finishes first)."""
+        self._stop.set()
+
+    def __enter__(self) -> Prefetch[ItemT]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

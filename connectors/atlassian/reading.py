@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from connectors.atlassian.confluence import SPACE_PERMISSIONS
-from connectors.atlassian.fanout import fan_out
+from connectors.atlassian.fanout import Prefetch, fan_out
 from connectors.atlassian.mapping import account_fields
 from connectors.base import (
     AccountRecord,
@@ -23,7 +23,7 @@ from connectors.base import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from connectors.atlassian.admin import AdminGroup, OrgUser, Workspace
     from connectors.atlassian.confluence import Space
@@ -40,6 +40,7 @@ ORG_STATUS = {
 # Product roles offered per workspace as org_role entitlements.
 WORKSPACE_ROLES = (("atlassian/user", "User"), ("atlassian/admin", "Admin"))
 PERMISSION_LABELS = {(key, target): label for key, target, label in SPACE_PERMISSIONS}
+ORG_USERS_AHEAD = 10_000  # org users read ahead of the merge: 100 pages, a few MB
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -51,16 +52,23 @@ def iter_accounts(families: Families, scope: Scope) -> Iterator[AccountRecord]:
     The SCIM directory is held in memory (one small record per SCIM user) so it can be
     merged into the org users stream; everything else streams, keeping only ids.
     """
-    scim_records = _scim_records(families, scope)
-    seen: set[str] = set()
-    if families.admin is not None and not scope.scim_filter:
-        for user in families.admin.list_org_users():
+    org_users = _start_org_users(families, scope)
+    try:
+        workers = families.settings.max_concurrency
+        workers -= 1 if isinstance(org_users, Prefetch) else 0
+        scim_records = _scim_records(families, scope, workers=workers)
+        seen: set[str] = set()
+        for user in org_users or ():
             seen.add(user.account_id)
             record = _merge(
                 _from_org_user(user), scim_records.pop(user.account_id, None)
             )
             if _in_scope(record, scope):
                 yield record
+    finally:
+        close = getattr(org_users, "close", None)
+        if close is not None:
+            close()
     for account_id, record in scim_records.items():
         seen.add(account_id)
         if _in_scope(record, scope):
@@ -76,7 +84,25 @@ def iter_accounts(families: Families, scope: Scope) -> Iterator[AccountRecord]:
                 yield record
 
 
-def _scim_records(families: Families, scope: Scope) -> dict[str, AccountRecord]:
+def _start_org_users(families: Families, scope: Scope) -> Iterable[OrgUser] | None:
+    """The org users listing, started now (None when the run does not read it).
+
+    The Admin API's cursor is read one page after another (its next page is only
+    known from the current one), so it runs on its own thread while the SCIM
+    directory is listed with one worker less. With a concurrency of 1 it is read in
+    turn, after the directory.
+    """
+    if families.admin is None or scope.scim_filter:
+        return None
+    users = families.admin.list_org_users()
+    if families.settings.max_concurrency < 2:
+        return users
+    return Prefetch(users, size=ORG_USERS_AHEAD)
+
+
+def _scim_records(
+    families: Families, scope: Scope, *, workers: int
+) -> dict[str, AccountRecord]:
     """Linked SCIM users by accountId, with their manager's accountId.
 
     Only the records are kept (not the parsed users): a manager is named by SCIM id,
@@ -87,9 +113,7 @@ def _scim_records(families: Families, scope: Scope) -> dict[str, AccountRecord]:
     records: dict[str, AccountRecord] = {}
     account_by_scim_id: dict[str, str] = {}
     manager_by_account: dict[str, str] = {}
-    users = families.scim.list_users(
-        filter=scope.scim_filter, workers=families.settings.max_concurrency
-    )
+    users = families.scim.list_users(filter=scope.scim_filter, workers=workers)
     for user in users:
         if not user.account_id:
             continue

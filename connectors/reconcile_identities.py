@@ -191,15 +191,16 @@ class IdentitySync:
             (
                 usernames[key],
                 record.email or "",
-                IdentitySource.ATLASSIAN,
+                IdentitySource.ATLASSIAN.value,
                 UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
                 *(_clip(t, getattr(record, s) or "") for s, t in copies),
             )
             for key, record in new.items()
         ]
         columns = ("username", "email", "source", "password", *(t for _, t in copies))
-        # ON CONFLICT DO NOTHING: a sign-up racing us with the same email wins.
-        RowInserter(User, columns, fill_defaults=True).insert(rows)
+        # ON CONFLICT DO NOTHING: a sign-up racing us with the same email wins. Every
+        # column is text, already clipped: the values go to the database as they are.
+        RowInserter(User, columns, fill_defaults=True).insert(rows, prepared=True)
         created = self._load_ids(new)
         self.tracker.count("identities", "created", len(created))
         identities_changed.send(

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from connectors.atlassian.confluence import Space, SpacePermission
     from connectors.atlassian.families import Families
     from connectors.atlassian.jira import (
+        AccountRef,
         JiraGroup,
         JiraProject,
-        JiraUser,
         ProjectRoleActors,
     )
     from connectors.atlassian.paging import PageBean
@@ -75,7 +75,9 @@ def iter_group_members(families: Families, scope: Scope) -> Iterator[AssignmentR
             yield AssignmentRecord(ref, HolderType.USER, user.account_id)
 
 
-def _following_pages(task: MembersPage, page: PageBean[JiraUser]) -> list[MembersPage]:
+def _following_pages(
+    task: MembersPage, page: PageBean[AccountRef]
+) -> list[MembersPage]:
     """The pages to read after this one.
 
     After a first page with a `total`, all the others at once, a page size apart

@@ -169,13 +169,17 @@ class JiraClient:
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-member-get
     def get_group_members_page(
         self, group_id: str, start: int, *, include_inactive: bool = True
-    ) -> PageBean[JiraUser]:
-        """One page of a group's members (50 at most), from `start`."""
+    ) -> PageBean[AccountRef]:
+        """One page of a group's members (50 at most), from `start`: their accountIds.
+
+        Only `accountId` is validated and kept (half the validation of a full user):
+        reconciliation lists millions of memberships and needs nothing else.
+        """
         params = _group_params(
             group_id, includeInactiveUsers=str(include_inactive).lower()
         )
         return get_page_bean(
-            self.api, f"{API}/group/member", JiraUser, start=start, params=params
+            self.api, f"{API}/group/member", AccountRef, start=start, params=params
         )
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-user-post

@@ -32,7 +32,7 @@ from connectors.simulator import (
     scim_groups,
 )
 from connectors.simulator.config import SimulatorConfig
-from connectors.simulator.knobs import Gate, Knobs
+from connectors.simulator.knobs import Decision, Gate, Knobs
 from connectors.simulator.routing import Ctx, Route, render_error
 from connectors.simulator.state import Role, State, User, utc_now
 from connectors.simulator.wire import ApiError, Request, Response, json_response
@@ -231,6 +231,13 @@ class Simulator:
         )
         with self.lock:  # one random stream and one set of buckets for all threads
             decision = self.gate.decide(family, bucket)
+        if _answers_during_latency(request, decision):
+            response = self._answer_within(
+                decision.delay, request, family, api, route, params
+            )
+            return self._finish(
+                request, family, route, response, decision, read_timeout
+            )
         if decision.delay > 0:
             self._knobs.sleep(decision.delay)
         if decision.limited:
@@ -249,6 +256,36 @@ class Simulator:
             )
         else:
             response = self._answer(request, family, api, route, params)
+        return self._finish(request, family, route, response, decision, read_timeout)
+
+    def _answer_within(
+        self,
+        delay: float,
+        request: Request,
+        family: str,
+        api: str,
+        route: Route | None,
+        params: dict[str, str],
+    ) -> Response:
+        """Answer, then wait what is left of the call's latency (also before a drop)."""
+        started = self._knobs.clock()
+        try:
+            return self._answer(request, family, api, route, params)
+        finally:
+            remaining = delay - (self._knobs.clock() - started)
+            if remaining > 0:
+                self._knobs.sleep(remaining)
+
+    def _finish(
+        self,
+        request: Request,
+        family: str,
+        route: Route | None,
+        response: Response,
+        decision: Decision,
+        read_timeout: float | None,
+    ) -> Response:
+        """Add the knobs' headers, log the call, apply a slow answer."""
         response.headers.extend(decision.headers)
         self._log(request, family, route, response.status)
         if decision.slow is not None:
@@ -384,6 +421,19 @@ class Simulator:
                 family, request.method, request.path, name, status, request.query, keys
             )
         )
+
+
+def _answers_during_latency(request: Request, decision: Decision) -> bool:
+    """Whether a call is answered while its latency runs rather than after it.
+
+    The injected latency stands for Atlassian's whole response time, so the
+    simulator's own work on a read (rendering a page of users takes about a
+    millisecond, plus waiting for the interpreter lock behind other calls) is done
+    during it, not added on top. Writes keep waiting first, so they are applied in
+    the order their latency ends; 429s, faults and drops are decided as before.
+    """
+    plain = not (decision.limited or decision.drop or decision.fault)
+    return plain and request.method in ("GET", "HEAD") and decision.delay > 0
 
 
 @functools.lru_cache(maxsize=8192)

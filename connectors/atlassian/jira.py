@@ -150,11 +150,18 @@ class JiraClient:
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-bulk-get
     def list_groups(
-        self, *, names: Iterable[str] = (), group_ids: Iterable[str] = ()
+        self,
+        *,
+        names: Iterable[str] = (),
+        group_ids: Iterable[str] = (),
+        workers: int = 1,
     ) -> Iterator[JiraGroup]:
-        """Every group, or those with the given names or ids."""
+        """Every group, or those with the given names or ids; `workers` pages at a
+        time after the first."""
         params = [("groupName", n) for n in names] + [("groupId", g) for g in group_ids]
-        return iter_page_beans(self.api, f"{API}/group/bulk", JiraGroup, params=params)
+        return iter_page_beans(
+            self.api, f"{API}/group/bulk", JiraGroup, params=params, workers=workers
+        )
 
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-groups/#api-rest-api-3-group-member-get
     def list_group_members(

@@ -140,17 +140,31 @@ def iter_page_beans(
     *,
     params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     max_results: int = 50,
+    workers: int = 1,
 ) -> Iterator[ModelT]:
-    """Jira page bean: `startAt`/`maxResults`, `values[]`, until `isLast` (or `total`)."""
-    start = 0
-    while True:
-        page = get_page_bean(
+    """Jira page bean: `startAt`/`maxResults`, `values[]`, until `isLast` (or `total`).
+
+    With `workers` > 1 and a `total` on the first page, the other pages are fetched
+    that many at a time, a page size apart (the size the server really used); if the
+    last of them says more follow, the rest is read page by page.
+    """
+
+    def page(start: int) -> PageBean[ModelT]:
+        return get_page_bean(
             api, path, model, start=start, params=params, max_results=max_results
         )
-        yield from page.items
-        if not page.has_more:
-            return
-        start += len(page.items)
+
+    last = page(0)
+    yield from last.items
+    if workers > 1 and last.has_more and last.total is not None:
+        stride = len(last.items)
+        pages = fan_out(page, range(stride, last.total, stride), max_workers=workers)
+        with contextlib.closing(pages):
+            for _, last in pages:  # the final planned page decides what follows
+                yield from last.items
+    while last.has_more:
+        last = page(last.start + len(last.items))
+        yield from last.items
 
 
 def iter_plain_arrays(

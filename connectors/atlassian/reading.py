@@ -258,7 +258,10 @@ def iter_group_entitlements(
 ) -> Iterator[EntitlementRecord]:
     """Each group, flagged when an identity provider manages it."""
     admin_groups = _admin_groups(families)
-    for group in families.jira.list_groups(names=scope.group_names):
+    groups = families.jira.list_groups(
+        names=scope.group_names, workers=families.settings.max_concurrency
+    )
+    for group in groups:
         meta = admin_groups.get(group.group_id) or admin_groups.get(
             f"name:{group.name}"
         )

@@ -330,3 +330,61 @@ def test_jira_plain_arrays_requested_ahead_stop_at_the_short_page():
 
     assert found == users
     assert len(recorder.requests) <= 4 + 3
+
+
+def jira_groups(
+    ids: list[str], *, page_cap: int, added_after_first_page: int = 0
+) -> Recorder:
+    """A Jira /group/bulk page bean that caps pages at `page_cap`; optionally groups
+    are added once the first page was served (the total grows)."""
+    state = {"ids": list(ids)}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["startAt"])
+        size = min(int(request.url.params["maxResults"]), page_cap)
+        current = state["ids"]
+        page = current[start : start + size]
+        body = {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(current),
+            "isLast": start + size >= len(current),
+            "values": items(*page),
+        }
+        if start == 0 and added_after_first_page:
+            state["ids"] = current + [f"new{n}" for n in range(added_after_first_page)]
+        return httpx.Response(200, json=body)
+
+    return Recorder(answer)
+
+
+def test_jira_page_beans_fetched_concurrently_follow_the_page_size_the_server_uses():
+    ids = [f"g{n}" for n in range(23)]
+    recorder = jira_groups(ids, page_cap=5)
+    api = make_api(ApiFamily.JIRA, recorder)
+
+    found = [
+        i.id
+        for i in iter_page_beans(
+            api, "/rest/api/3/group/bulk", Item, max_results=10, workers=4
+        )
+    ]
+
+    assert found == ids
+    starts = sorted(int(r.url.params["startAt"]) for r in recorder.requests)
+    assert starts == [0, 5, 10, 15, 20]
+
+
+def test_jira_page_beans_growing_while_paged_concurrently_are_read_to_the_end():
+    ids = [f"g{n}" for n in range(10)]
+    recorder = jira_groups(ids, page_cap=5, added_after_first_page=7)
+    api = make_api(ApiFamily.JIRA, recorder)
+
+    found = [
+        i.id
+        for i in iter_page_beans(
+            api, "/rest/api/3/group/bulk", Item, max_results=5, workers=4
+        )
+    ]
+
+    assert found == ids + [f"new{n}" for n in range(7)]

@@ -78,7 +78,7 @@ def parse_model(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise _malformed(exc, family, what) from None
+        raise malformed(exc, family, what) from None
 
 
 def parse_models(
@@ -92,7 +92,7 @@ def parse_models(
     try:
         return _list_adapter(model).validate_python(items)
     except pydantic.ValidationError as exc:
-        raise _malformed(exc, family, what) from None
+        raise malformed(exc, family, what) from None
 
 
 @functools.cache
@@ -100,9 +100,10 @@ def _list_adapter(model: type[ModelT]) -> pydantic.TypeAdapter[list[ModelT]]:
     return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-def _malformed(
+def malformed(
     exc: pydantic.ValidationError, family: ApiFamily, what: str
 ) -> MalformedResponse:
+    """The MalformedResponse naming the first problems of a validation error."""
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
         for err in exc.errors()[:3]
@@ -298,8 +299,13 @@ class ApiClient:
         files: Any = None,
         headers: Mapping[str, str] | None = None,
         retry_unsafe: bool = False,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """Send and return the decoded JSON body (None when empty).
+
+        `decode` turns a 2xx body into the answer instead of plain JSON decoding (a
+        parser that validates while it decodes); it raises ValueError for a body that
+        is not JSON, MalformedResponse for one of the wrong shape.
 
         GET/PUT/DELETE are retried on 429, 5xx, timeouts and dropped connections. A
         POST/PATCH is retried on those only with `retry_unsafe=True`, which the caller
@@ -313,7 +319,7 @@ class ApiClient:
         while True:
             attempt += 1
             self.gate.wait_turn()
-            outcome = self._attempt(method, path, params, json, files, headers)
+            outcome = self._attempt(method, path, params, json, files, headers, decode)
             error = outcome.error
             if error is None:
                 return outcome.data
@@ -349,6 +355,7 @@ class ApiClient:
         json: Any,
         files: Any,
         headers: Mapping[str, str] | None,
+        decode: Callable[[bytes], Any] | None,
     ) -> _Outcome:
         """One try: the decoded body or the error."""
         self.counter.add(self.family)
@@ -387,7 +394,7 @@ class ApiClient:
             return _Outcome()
         try:
             # pydantic's JSON parser: the same values as json.loads, in ~60 % of the time.
-            return _Outcome(data=pydantic_core.from_json(response.content))
+            return _Outcome(data=(decode or pydantic_core.from_json)(response.content))
         except ValueError:
             # A truncated body or a proxy's HTML page: transient, like a dropped connection.
             message = (

@@ -7,6 +7,7 @@ items actually returned, because Atlassian may cap a page size silently.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -15,7 +16,7 @@ import httpx
 import pydantic
 
 from connectors.atlassian.fanout import fan_out
-from connectors.atlassian.http import MalformedResponse, parse_models
+from connectors.atlassian.http import MalformedResponse, malformed, parse_models
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -120,16 +121,61 @@ def get_page_bean(
     params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     max_results: int = 50,
 ) -> PageBean[ModelT]:
-    """One page of a Jira page bean (`startAt`/`maxResults`, `values[]`)."""
+    """One page of a Jira page bean (`startAt`/`maxResults`, `values[]`).
+
+    The body is validated while it is decoded (pydantic from the bytes): only the
+    fields the models name become Python objects, not the rest of each item.
+    """
     query = _with(params, startAt=start, maxResults=max_results)
-    body = api.request("GET", path, params=query)
-    items = _parse_all(api, model, _items(api, body, "values", path), "Jira item")
-    is_last, total = body.get("isLast"), body.get("total")
+
+    def decode(content: bytes) -> _Bean[ModelT]:
+        return _decode_bean(api, path, model, content)
+
+    bean = api.request("GET", path, params=query, decode=decode)
+    if bean is None:  # an empty body
+        raise _no_items(api, path, "Jira item")
+    total, is_last = bean.total, bean.is_last
     return PageBean(
-        items,
+        bean.values or [],
         start,
         total if isinstance(total, int) and not isinstance(total, bool) else None,
         is_last if isinstance(is_last, bool) else None,
+    )
+
+
+class _Bean(pydantic.BaseModel, Generic[ModelT]):
+    """A page bean as sent; `isLast` and `total` are judged by PageBean."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+    values: list[ModelT] | None = None
+    is_last: Any = pydantic.Field(None, alias="isLast")
+    total: Any = None
+
+
+@functools.cache
+def _bean_adapter(model: type[ModelT]) -> pydantic.TypeAdapter[_Bean[ModelT]]:
+    return pydantic.TypeAdapter(_Bean[model])  # type: ignore[valid-type]
+
+
+def _decode_bean(
+    api: ApiClient, path: str, model: type[ModelT], content: bytes
+) -> _Bean[ModelT]:
+    """The page from its bytes: ValueError if not JSON, MalformedResponse if no page."""
+    try:
+        return _bean_adapter(model).validate_json(content)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors()
+        if any(error["type"] == "json_invalid" for error in errors):
+            raise ValueError("not JSON") from None
+        if any(len(error["loc"]) <= 1 for error in errors):  # the body or `values`
+            raise _no_items(api, path, "Jira item") from None
+        raise malformed(exc, api.family, "Jira item") from None
+
+
+def _no_items(api: ApiClient, path: str, what: str) -> MalformedResponse:
+    return MalformedResponse(
+        f"Unexpected {what} page from the {api.family.value} API: no list of items",
+        family=api.family.value,
     )
 
 

@@ -14,7 +14,7 @@ from connectors.atlassian.paging import (
     iter_plain_arrays,
     iter_scim,
 )
-from connectors.base import ApiFamily
+from connectors.base import ApiFamily, Unavailable
 from tests.connectors.atlassian.conftest import Recorder, make_api, query, reply, script
 
 
@@ -388,3 +388,22 @@ def test_jira_page_beans_growing_while_paged_concurrently_are_read_to_the_end():
     ]
 
     assert found == ids + [f"new{n}" for n in range(7)]
+
+
+def test_a_page_bean_item_of_the_wrong_shape_is_named_in_the_error():
+    page = {"isLast": True, "values": [{"id": "1"}, {"name": "no id"}]}
+    api = make_api(ApiFamily.JIRA, Recorder(script(reply(200, page))))
+
+    with pytest.raises(MalformedResponse, match=r"values\.1\.id: Field required"):
+        list(iter_page_beans(api, "/rest/api/3/group/bulk", Item))
+
+
+def test_a_page_bean_body_that_is_not_json_is_retried_then_reported(fake_clock):
+    truncated = httpx.Response(200, content=b'{"isLast": true, "values": [{"id"')
+    recorder = Recorder(script(truncated))
+    api = make_api(ApiFamily.JIRA, recorder, fake_clock.policy(max_attempts=2))
+
+    with pytest.raises(Unavailable, match="not JSON"):
+        list(iter_page_beans(api, "/rest/api/3/group/bulk", Item))
+
+    assert len(recorder.requests) == 2

@@ -86,9 +86,10 @@ def _following_pages(
     one page at a time from where the listing stopped.
     """
     group, size = task.group, len(page.items)
-    if task.start == 0 and page.has_more and page.total is not None:
-        starts = range(size, page.total, size)
-        return [MembersPage(group, start, size, page.total) for start in starts]
+    total = page.total
+    if task.start == 0 and page.has_more and total is not None and total > size:
+        starts = range(size, total, size)
+        return [MembersPage(group, start, size, total) for start in starts]
     is_planned = task.stride > 0 and task.start + task.stride < task.end
     if is_planned or not page.has_more:
         return []

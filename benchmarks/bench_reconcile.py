@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.http_floor import measure_floor
 from benchmarks.scratch import scratch_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -234,6 +235,23 @@ def report(
         print(f"warning: {warning}")
 
 
+def report_floor(
+    url: str, figures: dict[str, Any], latency_ms: float, concurrency: int
+) -> None:
+    """What a bare client reaches against the same simulator: the harness's floor."""
+    auth = (CREDENTIALS["ATLASSIAN_ADMIN_EMAIL"], CREDENTIALS["ATLASSIAN_API_TOKEN"])
+    floor = measure_floor(url, auth, concurrency=concurrency)
+    calls = sum(figures["api_calls"].values())
+    least = floor.seconds_for(calls)
+    ideal = concurrency * 1000 / latency_ms if latency_ms else 0
+    print(
+        f"harness floor: a bare httpx client makes {floor.rate:.0f} calls/s against "
+        f"this simulator on this machine at concurrency {concurrency} (the bound assumes "
+        f"{ideal:.0f}/s): {calls} calls take at least {least:.1f} s here; "
+        f"wall / floor {figures['wall_seconds'] / least if least else 0:.2f}x"
+    )
+
+
 def _load_average() -> str:
     return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
@@ -256,6 +274,7 @@ def main() -> None:
             f"http://127.0.0.1:{port}", database_url, workdir, concurrency
         )
         report(figures, sizes, latency_ms, concurrency)
+        report_floor(f"http://127.0.0.1:{port}", figures, latency_ms, concurrency)
     finally:
         simulator.terminate()
         simulator.wait(timeout=30)

@@ -20,7 +20,7 @@ nightly full run remains the safety net for anything the feed does not record.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ from connectors.reconcile_stream import batched, read_ahead
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from connectors.base import ChangeSet, Connector
+    from connectors.base import AccountRecord, ChangeSet, Connector
     from connectors.reconcile_assignments import AssignmentWriter
     from connectors.reconcile_progress import RunTracker
 
@@ -148,12 +148,29 @@ class ChangeFeedReconciliation(Reconciliation):
         for batch in batched(sorted(account_ids), BATCH):
             found = [a for a in map(self.connector.get_account, batch) if a]
             if found:
-                self.write_account_batch(found)
+                self.write_account_batch(self._keep_last_active(found))
             self.tracker.advance(len(batch))
         self.tracker.finish_phase()
         self.tracker.start_phase("managers")
         link_managers(self.application, self.tracker)
         self.tracker.finish_phase()
+
+    def _keep_last_active(self, records: list[AccountRecord]) -> list[AccountRecord]:
+        """One account's record carries no last-active date (Atlassian reports it only
+        in the org user listing): keep the one the last listing stored."""
+        stored = dict(
+            Account.objects.filter(
+                application=self.application,
+                account_id__in=[r.account_id for r in records],
+                last_active__isnull=False,
+            ).values_list("account_id", "last_active")
+        )
+        return [
+            replace(r, last_active=stored[r.account_id])
+            if r.last_active is None and r.account_id in stored
+            else r
+            for r in records
+        ]
 
     def stream_assignments(
         self, phase: str, writer: AssignmentWriter, kinds: list[EntitlementKind]

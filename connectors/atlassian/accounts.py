@@ -63,7 +63,11 @@ def get_account(families: Families, account_id: str) -> AccountRecord | None:
                 return record
             suspended = record.status == AccountStatus.SUSPENDED or not scim_user.active
             status = AccountStatus.SUSPENDED if suspended else record.status
-            return replace(from_scim_user(scim_user), status=status)
+            return replace(
+                from_scim_user(scim_user),
+                status=status,
+                account_type=record.account_type,
+            )
     jira_user = families.jira.get_user(account_id)
     return from_jira_user(jira_user) if jira_user else None
 

@@ -6,7 +6,7 @@ simulator records them in its audit log as Atlassian does.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -146,6 +146,21 @@ def test_incremental_run_catalogs_the_changes(application, simulator):
     assert Entitlement.objects.get(name="contractors").removed_at is not None
     assert run.counts["groups"]["removed"] == 1
     assert run.counts["group_assignments"]["removed"] >= 1
+
+
+def test_an_account_fetched_for_a_change_keeps_its_last_active_date(
+    application, simulator
+):
+    reconcile(application)
+    seen = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    Account.objects.filter(email=ALICE).update(last_active=seen)
+    make_changes(application, simulator)
+
+    reconcile(application, incremental=True)
+
+    alice = Account.objects.get(email=ALICE)
+    assert alice.title == "Staff"  # fetched again, and changed
+    assert alice.last_active == seen  # one account's answer carries no such date
 
 
 def test_without_an_org_api_key_the_run_lists_everything_and_says_so(

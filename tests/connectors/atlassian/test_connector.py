@@ -278,6 +278,15 @@ def test_find_account_by_email_and_get_account(connector, sim):
     assert connector.find_account_by_email("nobody@acme.example") is None
 
 
+def test_get_account_keeps_the_directory_account_type_of_a_scim_user(connector, sim):
+    alice = account_id(sim, ALICE)
+    sim.state.user_by_email(ALICE).account_type = "customer"
+
+    assert connector.get_account(alice).account_type == "customer"
+    listed = {a.account_id: a for a in connector.iter_accounts()}
+    assert listed[alice].account_type == "customer"
+
+
 # -- groups ------------------------------------------------------------------------------------
 
 

@@ -3,10 +3,10 @@
 *Unmanaged*: a user holds an entitlement directly in Atlassian and no portal grant
 explains it. *Missing*: an active grant whose access Atlassian no longer shows
 (`Grant.is_missing`). Each is stored as a DriftFinding that admins list, correct or
-dismiss. Under an Application's `drift_policy` "correct", every open finding is
-corrected at once, unless there are more than DRIFT_AUTO_CORRECT_LIMIT (then none is,
-and an audit event says so); a correction is always an audited ProvisioningJob
-(re-grant the missing, revoke the unmanaged).
+dismiss (`approvals.drift_actions`). Under an Application's `drift_policy` "correct",
+every open finding is corrected at once, unless there are more than
+DRIFT_AUTO_CORRECT_LIMIT (then none is, and an audit event says so); a correction is
+always an audited ProvisioningJob (re-grant the missing, revoke the unmanaged).
 
 The checks are set-based SQL (new findings by INSERT … SELECT, resolutions by
 UPDATE), so an organization with millions of assignments costs a few statements,
@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -35,7 +34,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from approvals import audit, outbox
+from approvals import audit
+from approvals.drift_actions import correct_open_findings
 from approvals.drift_sql import insert_select
 from approvals.lifecycle import (
     close_requests_for_vanished_entitlements,
@@ -48,9 +48,7 @@ from approvals.models import (
     DriftStatus,
     Grant,
     GrantState,
-    JobKind,
 )
-from approvals.transitions import AlreadyDecided, NotAllowed, lock_row
 from connectors.base import EntitlementKind
 from connectors.models import Assignment, DriftPolicy
 
@@ -60,7 +58,6 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from accessportal.models import User
-    from approvals.models import ProvisioningJob
     from connectors.models import Application, ReconciliationRun
 
 logger = logging.getLogger(__name__)
@@ -133,34 +130,8 @@ def check_drift(
     missing, resolved_missing = _check_missing(application, run, since, now)
     corrections = 0
     if application.drift_policy == DriftPolicy.CORRECT:
-        corrections = _correct_open_findings(application)
+        corrections = correct_open_findings(application)
     return DriftSummary(unmanaged, missing, resolved + resolved_missing, corrections)
-
-
-def _correct_open_findings(application: Application) -> int:
-    """Queue a correction per open finding, unless there are too many to trust."""
-    open_ids = list(
-        DriftFinding.objects.filter(
-            application=application, status=DriftStatus.OPEN
-        ).values_list("pk", flat=True)[: settings.DRIFT_AUTO_CORRECT_LIMIT + 1]
-    )
-    if len(open_ids) > settings.DRIFT_AUTO_CORRECT_LIMIT:
-        message = (
-            f"More than {settings.DRIFT_AUTO_CORRECT_LIMIT} open drift findings: "
-            "nothing was corrected automatically (DRIFT_AUTO_CORRECT_LIMIT). Review "
-            "them in the admin and correct or dismiss them there."
-        )
-        logger.warning("Application %s: %s", application.pk, message)
-        audit.record(
-            "drift.correction_held",
-            target=application,
-            after={"limit": settings.DRIFT_AUTO_CORRECT_LIMIT},
-            message=message,
-        )
-        return 0
-    for finding_id in open_ids:
-        correct_finding(finding_id, by=None)
-    return len(open_ids)
 
 
 def unmanaged_assignments(application: Application, since: datetime) -> Any:
@@ -336,74 +307,3 @@ def _flag_missing(grants: QuerySet[Grant]) -> None:
                     after={"is_missing": True},
                     message="Drift: Atlassian no longer shows this access",
                 )
-
-
-# --- acting on findings ---------------------------------------------------------------
-
-
-def correct_finding(finding_id: int, *, by: User | None) -> ProvisioningJob:
-    """Queue the job that makes Atlassian match the portal; `by=None` is the policy."""
-    if by is not None and not by.is_admin:
-        raise NotAllowed("Only an administrator may correct drift.")
-    with transaction.atomic():
-        finding = _lock_open_finding(finding_id)
-        account, entitlement = finding.account, finding.entitlement
-        if finding.kind == DriftKind.MISSING:
-            kind = JobKind.GRANT
-            reason = f"Drift correction: re-grant {entitlement} to {account}"
-        else:
-            kind = JobKind.REVOKE
-            reason = f"Drift correction: revoke unmanaged {entitlement} from {account}"
-        job = outbox.create_job(
-            kind,
-            application=finding.application,
-            grant=finding.grant,
-            identity=account.identity if account else None,
-            entitlement=entitlement,
-            account=account,
-            reason=reason,
-            created_by=by,
-            request=finding.grant.request if finding.grant_id else None,
-        )
-        finding.status, finding.job = DriftStatus.CORRECTING, job
-        finding.save(update_fields=["status", "job"])
-        audit.record(
-            "drift.correcting",
-            target=finding,
-            actor=by,
-            after={"job": job.pk},
-            message=reason,
-        )
-    return job
-
-
-def dismiss_finding(finding_id: int, *, by: User, reason: str = "") -> DriftFinding:
-    """An admin accepts the difference; the same drift is not flagged again."""
-    if not by.is_admin:
-        raise NotAllowed("Only an administrator may dismiss drift.")
-    with transaction.atomic():
-        finding = _lock_open_finding(finding_id)
-        finding.status = DriftStatus.DISMISSED
-        finding.resolved_at = timezone.now()
-        finding.resolution = reason.strip() or f"Dismissed by {by.label}"
-        finding.save(update_fields=["status", "resolved_at", "resolution"])
-        audit.record(
-            "drift.dismissed", target=finding, actor=by, message=finding.resolution
-        )
-    return finding
-
-
-def _lock_open_finding(finding_id: int) -> DriftFinding:
-    """Lock a finding; AlreadyDecided unless it is still open."""
-    finding = lock_row(
-        DriftFinding.objects.select_related(
-            "application", "account__identity", "entitlement", "grant__request"
-        ),
-        finding_id,
-        noun="drift finding",
-    )
-    if finding.status != DriftStatus.OPEN:
-        raise AlreadyDecided(
-            f"Drift finding #{finding.pk} is {finding.get_status_display().lower()}."
-        )
-    return finding

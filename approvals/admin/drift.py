@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 
-from approvals import drift
+from approvals import drift_actions
 from approvals.admin.actions import run_each_eligible, with_reason
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import DriftFinding, DriftStatus
@@ -63,7 +63,7 @@ class DriftFindingAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda finding: drift.correct_finding(finding.pk, by=request.user),
+            lambda finding: drift_actions.correct_finding(finding.pk, by=request.user),
             eligible={"status": DriftStatus.OPEN},
             done="Correction queued",
             ineligible="finding(s) were not open",
@@ -80,7 +80,7 @@ class DriftFindingAdmin(ReadOnlyAdmin):
             action="dismiss_findings",
             title="Dismiss drift",
             explanation="The same difference will not be flagged again.",
-            apply=lambda finding, reason: drift.dismiss_finding(
+            apply=lambda finding, reason: drift_actions.dismiss_finding(
                 finding.pk, by=request.user, reason=reason
             ),
             done="Dismissed",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals import drift, workflow
+from approvals import drift, drift_actions, workflow
 from approvals.models import (
     AuditEvent,
     DriftFinding,
@@ -158,7 +158,7 @@ def test_checking_twice_does_not_duplicate_findings(group, account, run):
 def test_dismissed_drift_is_not_raised_again(group, account, admin, run):
     AssignmentFactory(entitlement=group, account=account)
     drift.check_drift(group.application, run=run)
-    drift.dismiss_finding(
+    drift_actions.dismiss_finding(
         DriftFinding.objects.get().pk, by=admin, reason="Break-glass account"
     )
 
@@ -221,17 +221,17 @@ def test_only_admins_correct_drift(group, account, requester, run):
     drift.check_drift(group.application, run=run)
 
     with pytest.raises(workflow.NotAllowed):
-        drift.correct_finding(DriftFinding.objects.get().pk, by=requester)
+        drift_actions.correct_finding(DriftFinding.objects.get().pk, by=requester)
 
 
 def test_a_finding_is_corrected_once(group, account, admin, run):
     AssignmentFactory(entitlement=group, account=account)
     drift.check_drift(group.application, run=run)
     finding = DriftFinding.objects.get()
-    drift.correct_finding(finding.pk, by=admin)
+    drift_actions.correct_finding(finding.pk, by=admin)
 
     with pytest.raises(workflow.AlreadyDecided):
-        drift.correct_finding(finding.pk, by=admin)
+        drift_actions.correct_finding(finding.pk, by=admin)
 
 
 # --- corrections reach Atlassian ----------------------------------------------------
@@ -253,7 +253,7 @@ def test_correcting_unmanaged_access_revokes_it_in_atlassian(
     AssignmentFactory(entitlement=design, account=account)
     drift.check_drift(application)
 
-    job = drift.correct_finding(DriftFinding.objects.get().pk, by=admin)
+    job = drift_actions.correct_finding(DriftFinding.objects.get().pk, by=admin)
     execute_job(job)
 
     job.refresh_from_db()
@@ -283,7 +283,7 @@ def test_correcting_missing_access_grants_it_again(
     )
     drift.check_drift(application)
 
-    job = drift.correct_finding(
+    job = drift_actions.correct_finding(
         DriftFinding.objects.get(kind=DriftKind.MISSING).pk, by=admin
     )
     execute_job(job)
@@ -393,7 +393,7 @@ def test_resolved_drift_that_comes_back_is_a_new_finding(group, account, run):
 def test_drift_being_corrected_is_not_raised_again(group, account, admin, run):
     AssignmentFactory(entitlement=group, account=account)
     drift.check_drift(group.application, run=run)
-    drift.correct_finding(DriftFinding.objects.get().pk, by=admin)
+    drift_actions.correct_finding(DriftFinding.objects.get().pk, by=admin)
 
     summary = drift.check_drift(group.application, run=run)
 

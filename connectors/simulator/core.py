@@ -1,11 +1,11 @@
-"""The Simulator: one state, one route table, knobs, call log; shared by transport and server."""
+"""The Simulator: one state, the knobs applied to each call, the call log.
+
+Shared by transport and server. The routes are in `route_table.py`, the credentials
+checks in `auth.py`.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
-import hmac
 import json
 import threading
 import uuid
@@ -13,26 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectors.simulator import (
-    admin,
-    admin_access,
-    admin_groups,
-    admin_legacy,
-    admin_manage,
-    confluence,
-    confluence_attachments,
-    confluence_content,
-    confluence_v1,
-    jira,
-    jira_groups,
-    jira_issues,
-    jira_projects,
-    jira_roles,
-    scim,
-    scim_groups,
-)
+from connectors.simulator.auth import authenticate, check_scope
 from connectors.simulator.config import SimulatorConfig
 from connectors.simulator.knobs import Decision, Gate, Knobs
+from connectors.simulator.route_table import classify, route_for
 from connectors.simulator.routing import Ctx, Route, render_error
 from connectors.simulator.state import Role, State, User, utc_now
 from connectors.simulator.wire import ApiError, Request, Response, json_response
@@ -42,24 +26,6 @@ if TYPE_CHECKING:
 
     from connectors.simulator.server import SimulatorServer
 
-ROUTES: list[Route] = [
-    *scim.ROUTES,
-    *scim_groups.ROUTES,
-    *admin.ROUTES,
-    *admin_groups.ROUTES,
-    *admin_legacy.ROUTES,
-    *admin_access.ROUTES,
-    *admin_manage.ROUTES,
-    *jira.ROUTES,
-    *jira_groups.ROUTES,
-    *jira_projects.ROUTES,
-    *jira_roles.ROUTES,
-    *jira_issues.ROUTES,
-    *confluence.ROUTES,
-    *confluence_content.ROUTES,
-    *confluence_v1.ROUTES,
-    *confluence_attachments.ROUTES,
-]
 GLOBAL_ROLES = (
     (
         10002,
@@ -91,21 +57,6 @@ class Call:
     status: int
     query: dict[str, list[str]]
     body_keys: tuple[str, ...]
-
-
-def classify(path: str) -> tuple[str, str]:
-    """Return (family, error-body api) for a path."""
-    if path.startswith("/scim/directory/"):
-        return "scim", "scim"
-    if path.startswith("/admin/") or (path.startswith("/users/") and "/manage" in path):
-        return "admin", "admin"
-    if path.startswith("/rest/api/3/"):
-        return "jira", "jira"
-    if path.startswith("/wiki/api/v2/"):
-        return "confluence", "confluence-v2"
-    if path.startswith("/wiki/"):
-        return "confluence", "confluence-v1"
-    return "site", "jira"
 
 
 class Simulator:
@@ -314,7 +265,7 @@ class Simulator:
 
     def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:
         """Find the route for a request (None when no template matches the path)."""
-        route, params = _route_for(request.method, request.path)
+        route, params = route_for(request.method, request.path)
         return route, dict(params)
 
     def _execute(
@@ -331,7 +282,7 @@ class Simulator:
                 if request.path == "/_edge/tenant_info":
                     return json_response({"cloudId": self.config.cloud_id})
                 raise ApiError(404, f"No such resource: {request.path}")
-            self._authenticate(request, family)
+            authenticate(self.config, request, family)
             if route is None:
                 if params:
                     raise ApiError(
@@ -339,67 +290,12 @@ class Simulator:
                         f"Method {request.method} is not allowed on {request.path}.",
                     )
                 raise ApiError(404, f"No such resource: {request.path}")
-            self._check_scope(params, family)
+            check_scope(self.config, params, family)
             if request.method != "GET":
                 self.state.version += 1
             return route.handler(Ctx(self, request, params, api))
         except ApiError as error:
             return render_error(api, error, str(uuid.uuid4()) if api == "admin" else "")
-
-    def _authenticate(self, request: Request, family: str) -> None:
-        """Check the family's credentials; 401 otherwise."""
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        config = self.config
-        if family in ("scim", "admin"):
-            expected = (
-                config.directory_api_key if family == "scim" else config.org_api_key
-            )
-            if scheme.lower() == "bearer" and hmac.compare_digest(
-                value.strip(), expected
-            ):
-                return
-            raise ApiError(
-                401,
-                "Unauthorized: a valid bearer API key is required.",
-                code="UNAUTHORIZED",
-                headers=[("WWW-Authenticate", 'Bearer realm="api.atlassian.com"')],
-            )
-        if scheme.lower() == "basic":
-            try:
-                email, _, token = (
-                    base64.b64decode(value.strip(), validate=True)
-                    .decode()
-                    .partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                email, token = "", ""
-            if email.lower() == config.admin_email.lower() and hmac.compare_digest(
-                token, config.api_token
-            ):
-                return
-        message = "Client must be authenticated to access this resource."
-        raise ApiError(
-            401, message, headers=[("WWW-Authenticate", 'Basic realm="protected-area"')]
-        )
-
-    def _check_scope(self, params: dict[str, str], family: str) -> None:
-        """A path naming another directory or org is a 404."""
-        if family == "scim" and params.get("directory") != self.config.directory_id:
-            raise ApiError(404, "Directory not found.")
-        if "org_id" in params and params["org_id"] != self.config.org_id:
-            raise ApiError(
-                404, f"Organization {params['org_id']} not found.", code="ORG_NOT_FOUND"
-            )
-        if (
-            "directory_id" in params
-            and params["directory_id"] != self.config.admin_directory_id
-        ):
-            raise ApiError(
-                404,
-                f"Directory {params['directory_id']} not found.",
-                code="DIRECTORY_NOT_FOUND",
-            )
 
     def _log(
         self, request: Request, family: str, route: Route | None, status: int
@@ -434,26 +330,6 @@ def _answers_during_latency(request: Request, decision: Decision) -> bool:
     """
     plain = not (decision.limited or decision.drop or decision.fault)
     return plain and request.method in ("GET", "HEAD") and decision.delay > 0
-
-
-@functools.lru_cache(maxsize=8192)
-def _route_for(
-    method: str, path: str
-) -> tuple[Route | None, tuple[tuple[str, str], ...]]:
-    """The route and path parameters of (method, path); cached, as the table is fixed.
-
-    A scan tries every route's expression in turn (~150); a listing repeats the same
-    few paths thousands of times.
-    """
-    allowed = False
-    for route in ROUTES:
-        found = route.regex.match(path)
-        if found is None:
-            continue
-        if route.method == method:
-            return route, tuple(found.groupdict().items())
-        allowed = True
-    return None, (("_method_not_allowed", "1"),) if allowed else ()
 
 
 def now() -> str:

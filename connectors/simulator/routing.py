@@ -1,4 +1,7 @@
-"""Route table, per-call context, body validation and each family's error body."""
+"""Route declaration, per-call context, body validation and each family's error body.
+
+The table of every family's routes is in `route_table.py`.
+"""
 
 from __future__ import annotations
 

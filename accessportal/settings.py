@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestStateEnum": "approvals.models.RequestState",
         "GrantStateEnum": "approvals.models.GrantState",
+        "GrantOriginEnum": "approvals.models.GrantOrigin",
         "StepStateEnum": "approvals.models.StepState",
         "JobStatusEnum": "approvals.models.JobStatus",
         "JobKindEnum": "approvals.models.JobKind",

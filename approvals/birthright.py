@@ -13,8 +13,9 @@ arrives here:
 Leavers are the workflow's: `connectors.signals.identity_deactivated` →
 `approvals.workflow.deactivate_identity` (revokes every grant, disables the account).
 
-Birthright grants are Grants without a request. Access the person asked for (a grant
-with a request) is never taken away by a move.
+Birthright grants are Grants of origin "birthright", without a request. Access the
+person asked for (a grant with a request) or that administrators adopted from what
+Atlassian already held is never taken away by a move.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from approvals.models import (
     BirthrightAttribute,
     BirthrightRule,
     Grant,
+    GrantOrigin,
     GrantState,
     JobKind,
     RequestState,
@@ -164,7 +166,10 @@ def _grant(
         return False
     account = account_of(person, entitlement.application_id)
     grant = Grant.objects.create(
-        beneficiary=person, entitlement=entitlement, account=account
+        beneficiary=person,
+        entitlement=entitlement,
+        account=account,
+        origin=GrantOrigin.BIRTHRIGHT,
     )
     reason = f"Birthright access ({', '.join(rule_names)})"
     audit.record(
@@ -195,9 +200,16 @@ def _remove(
     by: User | None,
 ) -> bool:
     entitlement, rule_names = given
+    # A grant extended by a request is the person's own ask now; adopted access is
+    # the administrators' decision: neither goes with a move.
     birthright = (
         Grant.objects.endable()
-        .filter(beneficiary=person, entitlement=entitlement, request__isnull=True)
+        .filter(
+            beneficiary=person,
+            entitlement=entitlement,
+            origin=GrantOrigin.BIRTHRIGHT,
+            request__isnull=True,
+        )
         .values_list("pk", flat=True)
     )
     moves = ", ".join(

@@ -303,6 +303,14 @@ class GrantState(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class GrantOrigin(models.TextChoices):
+    """How a grant came to be."""
+
+    REQUEST = "request", "Approved request"
+    BIRTHRIGHT = "birthright", "Birthright rule"
+    ADOPTED = "adopted", "Adopted from existing access"
+
+
 # A grant in these states stands for the access: at most one per beneficiary and
 # entitlement (the one_open_grant_per_entitlement constraint below).
 STANDING_GRANT_STATES = (GrantState.PENDING, GrantState.ACTIVE, GrantState.REVOKING)
@@ -396,6 +404,18 @@ class Grant(models.Model):
     is_missing = models.BooleanField(
         default=False, help_text="Drift: not found in Atlassian"
     )
+    origin = models.CharField(
+        max_length=20, choices=GrantOrigin.choices, default=GrantOrigin.REQUEST
+    )
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The administrator who adopted the access Atlassian already held",
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True)
 
     objects = GrantQuerySet.as_manager()
 

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 class GrantInline(ReadOnlyInline):
     model = Grant
     fk_name = "beneficiary"
-    fields = ("entitlement", "state", "starts_at", "ends_at", "ended_at", "end_reason")
+    fields = (
+        "entitlement",
+        "state",
+        "origin",
+        "starts_at",
+        "ends_at",
+        "ended_at",
+        "end_reason",
+    )
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "access (grants)"

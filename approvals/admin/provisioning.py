@@ -44,10 +44,12 @@ class GrantAdmin(ObjectAction, ReadOnlyAdmin):
         "ends_at",
         "activated_at",
         "ended_at",
+        "origin",
         "is_missing",
     )
     list_filter = (
         "state",
+        "origin",
         "is_missing",
         TimeBoundFilter,
         "entitlement__kind",
@@ -68,7 +70,10 @@ class GrantAdmin(ObjectAction, ReadOnlyAdmin):
         "beneficiary",
         "entitlement",
         "account",
+        "origin",
         "request",
+        "adopted_by",
+        "adopted_at",
         "starts_at",
         "ends_at",
         "activated_at",

@@ -14,6 +14,7 @@ from approvals.models import (
     AccessRequest,
     AuditEvent,
     Grant,
+    GrantOrigin,
     GrantState,
     JobKind,
     JobStatus,
@@ -147,19 +148,20 @@ class AccessRequestFilter(filters.FilterSet):
 
 
 class GrantFilter(filters.FilterSet):
-    """?mine=true, ?state=, ?entitlement=, ?beneficiary=, ?ends_before="""
+    """?mine=true, ?state=, ?origin=, ?entitlement=, ?beneficiary=, ?ends_before="""
 
     mine = StrictBooleanFilter(
         method="filter_mine", label="Only the grants I hold myself"
     )
     state = filters.MultipleChoiceFilter(choices=GrantState.choices)
+    origin = filters.MultipleChoiceFilter(choices=GrantOrigin.choices)
     entitlement = IdFilter(field_name="entitlement_id")
     beneficiary = IdFilter(field_name="beneficiary_id")
     ends_before = UTCDateTimeFilter(field_name="ends_at", lookup_expr="lt")
 
     class Meta:
         model = Grant
-        fields = ["mine", "state", "entitlement", "beneficiary"]
+        fields = ["mine", "state", "origin", "entitlement", "beneficiary"]
 
     def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:  # noqa: FBT001 (django-filter's call)
         if value:

@@ -22,13 +22,19 @@ from approvals.api.request_serializers import (
     AccessRequestSerializer,
 )
 from approvals.api.serializers import EntitlementBriefSerializer, PersonSerializer
-from approvals.models import Grant, GrantState
+from approvals.models import Grant, GrantOrigin, GrantState
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from rest_framework.request import Request
 
-GRANT_RELATED = ("beneficiary", "entitlement__resource", "account", "ended_by")
+GRANT_RELATED = (
+    "beneficiary",
+    "entitlement__resource",
+    "account",
+    "ended_by",
+    "adopted_by",
+)
 CONFLICT = {409: OpenApiResponse(DetailSerializer, description="Already ended")}
 
 
@@ -42,6 +48,13 @@ class GrantSerializer(serializers.ModelSerializer):
         source="account.account_id", read_only=True, allow_null=True, default=None
     )
     ended_by = PersonSerializer(read_only=True, allow_null=True)
+    origin = serializers.ChoiceField(
+        choices=GrantOrigin.choices,
+        read_only=True,
+        help_text="request: an approved request; birthright: a birthright rule; "
+        "adopted: access Atlassian already held, adopted from a drift finding",
+    )
+    adopted_by = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Grant
@@ -51,7 +64,10 @@ class GrantSerializer(serializers.ModelSerializer):
             "beneficiary",
             "entitlement",
             "account_id",
+            "origin",
             "request",
+            "adopted_by",
+            "adopted_at",
             "starts_at",
             "ends_at",
             "activated_at",

@@ -32,7 +32,7 @@ def test_approved_access_becomes_active_in_atlassian(
 
     grant = client_for(requester).get(f"/api/v1/grants/{grant_id}/").json()
     request = client_for(requester).get(f"/api/v1/requests/{grant['request']}/").json()
-    assert grant["state"] == "active"
+    assert (grant["state"], grant["origin"]) == ("active", "request")
     assert request["state"] == "active"
     assert simulator.state.is_group_member("design", grant["account_id"])
 

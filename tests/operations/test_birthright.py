@@ -9,6 +9,7 @@ from approvals.models import (
     AuditEvent,
     BirthrightRule,
     Grant,
+    GrantOrigin,
     GrantState,
     JobKind,
     JobStatus,
@@ -135,9 +136,12 @@ def test_reconciliation_applies_the_rules_to_joiners_and_movers(
     alice = make_person(
         "alice", email=ALICE, department="Sales"
     )  # Atlassian says Engineering
-    GrantFactory(
-        beneficiary=alice, entitlement=group("sales"), request=None
-    )  # her old birthright
+    GrantFactory(  # her old birthright
+        beneficiary=alice,
+        entitlement=group("sales"),
+        request=None,
+        origin=GrantOrigin.BIRTHRIGHT,
+    )
 
     run = execute_run(start_run(catalog).pk)
 
@@ -158,7 +162,12 @@ def test_reconciliation_reports_a_leaver_to_the_workflow(
     catalog, make_person, simulator
 ):
     alice = make_person("alice", email=ALICE)
-    GrantFactory(beneficiary=alice, entitlement=group("design"), request=None)
+    GrantFactory(
+        beneficiary=alice,
+        entitlement=group("design"),
+        request=None,
+        origin=GrantOrigin.BIRTHRIGHT,
+    )
     execute_run(start_run(catalog).pk)
     simulator.state.user_by_email(ALICE).suspended = True
 

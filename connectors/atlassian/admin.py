@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from connectors.atlassian.http import Model, parse_model
 from connectors.atlassian.paging import iter_admin_cursor
+from connectors.atlassian.responses import Model, parse_model
 from connectors.base import (
     ApiFamily,
     Conflict,

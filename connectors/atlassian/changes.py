@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import pydantic
 
-from connectors.atlassian.http import Model
 from connectors.atlassian.paging import iter_admin_cursor
+from connectors.atlassian.responses import Model
 from connectors.base import (
     AuthenticationFailed,
     ChangeSet,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pydantic
 
-from connectors.atlassian.http import Model, TextId, parse_model
 from connectors.atlassian.paging import iter_confluence_v2
+from connectors.atlassian.responses import Model, TextId, parse_model
 from connectors.base import ApiFamily, Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:

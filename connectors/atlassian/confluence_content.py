@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from connectors.atlassian.confluence import V1, V2
-from connectors.atlassian.http import MalformedResponse, Model, TextId, parse_model
 from connectors.atlassian.paging import iter_confluence_v2
+from connectors.atlassian.responses import MalformedResponse, Model, TextId, parse_model
 from connectors.base import ApiFamily, NotFound
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ One factory (`build_http_client`) builds the `httpx.Client` of a family; `ApiCli
 sends through it with the retry policy (exponential backoff with full jitter, honouring
 `Retry-After` and the rate-limit reset headers, capped in attempts and seconds), raises
 the errors of `connectors.base` (mapping in `errors.py`) and counts calls. The
-pagination helpers live in `paging.py`.
+pagination helpers live in `paging.py`, the response models and their validation in
+`responses.py`.
 
 Logging names method, path, status and elapsed time only: never bodies, tokens, auth
 headers or query strings (a query may hold an email address).
@@ -12,7 +13,6 @@ headers or query strings (a query may hold an email address).
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import threading
@@ -20,18 +20,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
-import pydantic
 import pydantic_core
 
 from connectors.atlassian.errors import error_from_response
 from connectors.base import (
     ApiFamily,
     ConnectorError,
-    PermanentError,
     RateLimited,
     TransientError,
     Unavailable,
@@ -45,71 +43,6 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "access-portal/0.1 (+atlassian-connector)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
-
-
-class MalformedResponse(PermanentError):
-    """Atlassian answered 2xx with a body that does not have the documented shape."""
-
-
-def _number_as_text(value: Any) -> Any:
-    return (
-        str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    )
-
-
-# Atlassian sends some ids as numbers in one API and strings in another (Jira project
-# id, Confluence permission id); we keep them as text.
-TextId = Annotated[str, pydantic.BeforeValidator(_number_as_text)]
-
-
-class Model(pydantic.BaseModel):
-    """Base of the response models: immutable, unknown keys ignored, aliases allowed."""
-
-    model_config = pydantic.ConfigDict(
-        frozen=True, extra="ignore", populate_by_name=True
-    )
-
-
-def parse_model(
-    model: type[ModelT], data: Any, *, family: ApiFamily, what: str
-) -> ModelT:
-    """Validate one response object; raise MalformedResponse naming what was wrong."""
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise malformed(exc, family, what) from None
-
-
-def parse_models(
-    model: type[ModelT], items: list[Any], *, family: ApiFamily, what: str
-) -> list[ModelT]:
-    """Validate a page of response objects at once; MalformedResponse names the item.
-
-    One validator call per page instead of one per item: a page of 50 Jira users
-    costs about 60 % of validating them one by one.
-    """
-    try:
-        return _list_adapter(model).validate_python(items)
-    except pydantic.ValidationError as exc:
-        raise malformed(exc, family, what) from None
-
-
-@functools.cache
-def _list_adapter(model: type[ModelT]) -> pydantic.TypeAdapter[list[ModelT]]:
-    return pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
-def malformed(
-    exc: pydantic.ValidationError, family: ApiFamily, what: str
-) -> MalformedResponse:
-    """The MalformedResponse naming the first problems of a validation error."""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
-        for err in exc.errors()[:3]
-    )
-    message = f"Unexpected {what} from the {family.value} API: {problems}"
-    return MalformedResponse(message, family=family.value)
 
 
 # ---------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from connectors.atlassian.http import MalformedResponse, Model, TextId, parse_model
 from connectors.atlassian.paging import (
     get_page_bean,
     iter_page_beans,
     iter_plain_arrays,
 )
+from connectors.atlassian.responses import MalformedResponse, Model, TextId, parse_model
 from connectors.base import ApiFamily, Conflict, Invalid, LicenceLimitReached, NotFound
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from connectors.atlassian.http import MalformedResponse, Model, TextId, parse_model
 from connectors.atlassian.jira import API
+from connectors.atlassian.responses import MalformedResponse, Model, TextId, parse_model
 from connectors.base import ApiFamily, NotFound
 
 if TYPE_CHECKING:

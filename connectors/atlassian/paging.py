@@ -16,7 +16,7 @@ import httpx
 import pydantic
 
 from connectors.atlassian.fanout import fan_out
-from connectors.atlassian.http import MalformedResponse, malformed, parse_models
+from connectors.atlassian.responses import MalformedResponse, malformed, parse_models
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.atlassian.confluence_content import ConfluenceContentClient
-from connectors.atlassian.http import MalformedResponse
+from connectors.atlassian.responses import MalformedResponse
 from connectors.base import ApiFamily
 from tests.connectors.atlassian.conftest import Recorder, make_api, query, reply, script
 

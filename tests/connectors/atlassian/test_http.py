@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from connectors.atlassian.http import BackoffGate, MalformedResponse, Model, parse_model
+from connectors.atlassian.http import BackoffGate
 from connectors.base import (
     ApiFamily,
     AuthenticationFailed,
@@ -434,15 +434,3 @@ def test_reprs_hide_credentials():
     text = repr(api) + repr(api.http.auth) + repr(api.http)
 
     assert all(secret not in text for secret in SECRETS)
-
-
-class _Thing(Model):
-    id: str
-    count: int
-
-
-def test_a_malformed_body_raises_a_clear_error_not_a_key_error():
-    with pytest.raises(
-        MalformedResponse, match="Unexpected thing from the jira API: count"
-    ):
-        parse_model(_Thing, {"id": "1"}, family=ApiFamily.JIRA, what="thing")

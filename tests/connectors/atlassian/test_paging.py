@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.atlassian.http import MalformedResponse, Model
 from connectors.atlassian.paging import (
     iter_admin_cursor,
     iter_confluence_v1,
@@ -14,6 +13,7 @@ from connectors.atlassian.paging import (
     iter_plain_arrays,
     iter_scim,
 )
+from connectors.atlassian.responses import MalformedResponse, Model
 from connectors.base import ApiFamily, Unavailable
 from tests.connectors.atlassian.conftest import Recorder, make_api, query, reply, script
 

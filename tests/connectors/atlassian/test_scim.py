@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.atlassian.http import MalformedResponse
+from connectors.atlassian.responses import MalformedResponse
 from connectors.atlassian.scim import ScimClient
 from connectors.base import ApiFamily, Conflict
 from tests.connectors.atlassian.conftest import (

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from connectors.atlassian.confluence import Space, SpacePermission
     from connectors.atlassian.families import Families
-    from connectors.atlassian.jira import (
+    from connectors.atlassian.jira_models import (
         AccountRef,
         JiraGroup,
         JiraProject,

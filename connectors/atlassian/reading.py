@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from connectors.atlassian.admin import AdminGroup, OrgUser, Workspace
     from connectors.atlassian.confluence import Space
     from connectors.atlassian.families import Families
-    from connectors.atlassian.jira import JiraProject, JiraUser
+    from connectors.atlassian.jira_models import JiraProject, JiraUser
     from connectors.atlassian.scim import ScimUser
 
 ORG_STATUS = {

@@ -581,14 +581,17 @@ class DriftStatus(models.TextChoices):
     CORRECTING = "correcting", "Being corrected"
     RESOLVED = "resolved", "Resolved"
     DISMISSED = "dismissed", "Dismissed"
+    ADOPTED = "adopted", "Adopted as a grant"
 
 
 class DriftFindingQuerySet(models.QuerySet["DriftFinding"]):
     """Named queries on drift findings."""
 
     def remembered(self) -> DriftFindingQuerySet:
-        """Findings that keep the same drift from being flagged again (all but resolved)."""
-        return self.exclude(status=DriftStatus.RESOLVED)
+        """Findings that keep the same drift from being flagged again: open, being
+        corrected, or dismissed. Resolved and adopted ones do not: adopted access is
+        explained by its grant, and comes back as drift only once that grant ends."""
+        return self.exclude(status__in=[DriftStatus.RESOLVED, DriftStatus.ADOPTED])
 
 
 class DriftFinding(models.Model):
@@ -618,7 +621,12 @@ class DriftFinding(models.Model):
         db_index=False,
     )
     grant = models.ForeignKey(
-        Grant, null=True, blank=True, on_delete=models.CASCADE, related_name="drift"
+        Grant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="drift",
+        help_text="The missing grant, or the grant an adoption made",
     )
     run = models.ForeignKey(
         "connectors.ReconciliationRun",

@@ -11,10 +11,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from approvals import lifecycle, notifications, outbox, provisioning
+from accessportal.models import User
+from approvals import drift_adoption, lifecycle, notifications, outbox, provisioning
 from approvals.models import (
     AccessRequest,
     ApprovalStep,
@@ -25,6 +27,7 @@ from approvals.models import (
     RequestState,
     StepState,
 )
+from connectors.models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +142,29 @@ def remind_expiring_grants() -> int:
 def close_requests_for_vanished_entitlements() -> int:
     """Close requests and grants whose entitlement is gone from Atlassian."""
     return lifecycle.close_requests_for_vanished_entitlements()
+
+
+@shared_task(name="approvals.tasks.adopt_existing_access")
+def adopt_existing_access(application_id: int, by_id: int, reason: str = "") -> int:
+    """Adopt an Application's open unmanaged drift findings as grants; how many."""
+    application = Application.objects.filter(pk=application_id).first()
+    by = User.objects.filter(pk=by_id).first()
+    if application is None or by is None:
+        logger.info("Adoption for application %s by %s: gone", application_id, by_id)
+        return 0
+    summary = drift_adoption.adopt_open_findings(application, by=by, reason=reason)
+    return summary.adopted
+
+
+def queue_adoption(application_id: int, *, by_id: int, reason: str = "") -> None:
+    """Send `adopt_existing_access` once the surrounding transaction commits."""
+
+    def send() -> None:
+        try:
+            adopt_existing_access.delay(application_id, by_id, reason)
+        except Exception:  # the broker is down: say so; the admin can run it again
+            logger.exception(
+                "Could not queue adoption for application %s", application_id
+            )
+
+    transaction.on_commit(send)

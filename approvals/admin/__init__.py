@@ -6,6 +6,7 @@ the web pages and the API do.
 """
 
 from approvals.admin import (  # noqa: F401  (each module registers its admins)
+    applications,
     audit,
     birthright,
     drift,

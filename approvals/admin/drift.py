@@ -1,16 +1,18 @@
 """Admin for drift findings: access Atlassian shows that no grant explains, and grants
-whose access Atlassian no longer shows. "Correct" queues the job that fixes it."""
+whose access Atlassian no longer shows. "Correct" queues the job that fixes it;
+"Adopt" makes unmanaged access a portal grant, leaving Atlassian as it is."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from approvals import drift_actions
+from approvals import drift_actions, drift_adoption
 from approvals.admin.actions import run_each_eligible, with_reason
 from approvals.admin.readonly import ReadOnlyAdmin
 from approvals.models import DriftFinding, DriftStatus
+from approvals.transitions import WorkflowError
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -40,7 +42,7 @@ class DriftFindingAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("entitlement", "account", "grant", "job")
     date_hierarchy = "last_found_at"
-    actions = ("correct_findings", "dismiss_findings")
+    actions = ("correct_findings", "adopt_findings", "dismiss_findings")
     fields = (
         "kind",
         "status",
@@ -85,3 +87,35 @@ class DriftFindingAdmin(ReadOnlyAdmin):
             ),
             done="Dismissed",
         )
+
+    @admin.action(
+        description="Adopt: make unmanaged access a portal grant (Atlassian unchanged)"
+    )
+    def adopt_findings(self, request: HttpRequest, queryset: QuerySet) -> None:
+        selected = queryset.count()
+        try:
+            summary = drift_adoption.adopt_findings(queryset, by=request.user)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        if summary.adopted:
+            self.message_user(
+                request,
+                f"Adopted as grants: {summary.adopted} of {selected}.",
+                messages.SUCCESS,
+            )
+        if summary.left_open:
+            reasons = "; ".join(
+                f"{text} ({n})" for text, n in drift_adoption.why_left_open(queryset)
+            )
+            self.message_user(
+                request,
+                f"{summary.left_open} left open: {reasons}.",
+                messages.WARNING,
+            )
+        others = selected - summary.adopted - summary.left_open
+        if others > 0:
+            self.message_user(
+                request,
+                f"{others} selected were not open unmanaged findings; left as they are.",
+            )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
-from approvals.models import GrantState
+from approvals.models import GrantOrigin, GrantState
 from tests.factories import GrantFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,28 @@ def test_mine_lists_only_the_grants_i_hold(admin, requester, client_for, catalog
 
     assert everything["count"] == 2
     assert [g["id"] for g in only_mine["results"]] == [mine.pk]
+
+
+def test_adopted_access_shows_where_it_came_from(admin, requester, client_for, catalog):
+    adopted = GrantFactory(
+        beneficiary=requester,
+        request=None,
+        origin=GrantOrigin.ADOPTED,
+        adopted_by=admin,
+        adopted_at=timezone.now(),
+    )
+    GrantFactory(beneficiary=requester)
+
+    body = client_for(admin).get("/api/v1/grants/", {"origin": "adopted"}).json()
+
+    [grant] = body["results"]
+    assert (grant["id"], grant["origin"], grant["request"]) == (
+        adopted.pk,
+        "adopted",
+        None,
+    )
+    assert grant["adopted_by"]["username"] == admin.username
+    assert grant["adopted_at"] is not None
 
 
 def test_people_see_only_their_own_grants(requester, outsider, client_for, catalog):

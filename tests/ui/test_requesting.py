@@ -6,7 +6,14 @@ import pytest
 from django.urls import reverse
 
 from approvals import workflow
-from approvals.models import AccessRequest, Grant, GrantState, Policy, RequestState
+from approvals.models import (
+    AccessRequest,
+    Grant,
+    GrantOrigin,
+    GrantState,
+    Policy,
+    RequestState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +208,20 @@ def test_my_access_lists_grants_with_their_end(signed_in, requester, developers)
     assert "Active" in html
     assert "badge badge--pending" in html  # ends within the reminder window
     assert "Extend" in html
+
+
+def test_my_access_says_which_access_was_adopted(signed_in, requester, developers):
+    Grant.objects.create(
+        beneficiary=requester,
+        entitlement=developers,
+        state=GrantState.ACTIVE,
+        origin=GrantOrigin.ADOPTED,
+    )
+
+    html = signed_in(requester).get(reverse("my_access")).content.decode()
+
+    assert "Payments · Developers" in html
+    assert "Adopted from existing access" in html
 
 
 def test_my_access_shows_what_atlassian_holds_beyond_the_grants(

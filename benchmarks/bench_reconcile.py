@@ -5,7 +5,10 @@
 in its own process with 20 ms per call, and reconciles it into a scratch database in
 another process. It prints the wall time, API calls per family, the lower bound those
 calls imply at the configured concurrency and latency, the ratio to it, the peak RSS of
-the reconciling process and the rows written.
+the reconciling process and the rows written. Then, in the same database, two
+incremental runs: one with nothing changed, and one after a batch of changes made over
+the simulator's APIs, checked against them (`incremental.py`; BENCH_INCREMENTAL=0 skips
+them, BENCH_CHANGED_USERS sizes the batch).
 
 Environment: BENCH_SCALE (default 1.0; 0.1 for a quick run), BENCH_LATENCY_MS (20),
 BENCH_CONCURRENCY (8). With DATABASE_URL=postgres://… a scratch database is created
@@ -79,16 +82,21 @@ def start_simulator(
 
 
 def reconcile_in_child(
-    url: str, database_url: str, workdir: Path, concurrency: int
+    url: str,
+    database_url: str,
+    workdir: Path,
+    concurrency: int,
+    module: str = "benchmarks.bench_reconcile",
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run the reconciliation in a fresh process (so its peak RSS is its own)."""
+    """Run a module's reconciliation in a fresh process (so its peak RSS is its own)."""
     env = {
         **os.environ, **CREDENTIALS, "DATABASE_URL": database_url, "ACCESSPORTAL_VAR_DIR": str(workdir),
         "DJANGO_SETTINGS_MODULE": "accessportal.settings", "ATLASSIAN_SIMULATOR_URL": url,
-        "BENCH_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING",
+        "BENCH_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING", **(env or {}),
     }  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_reconcile", "--child"],
+    done = subprocess.run(  # noqa: S603 - one of our own modules
+        [sys.executable, "-m", module, "--child"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -130,6 +138,16 @@ class MemoryByPhase:
         self._thread.join()
 
 
+def drop_listeners() -> None:
+    """Drift detection listens to reconciliation_finished and runs after the run; it is
+    measured apart (BENCH_WITH_LISTENERS=1 keeps it and reports its time)."""
+    if not os.environ.get("BENCH_WITH_LISTENERS"):
+        from connectors.signals import reconciliation_finished
+
+        reconciliation_finished.receivers.clear()
+        reconciliation_finished.sender_receivers_cache.clear()
+
+
 def child() -> None:
     """In the reconciling process: migrate, reconcile once, print figures as JSON."""
     import django
@@ -149,13 +167,7 @@ def child() -> None:
     from connectors.reconcile import execute_run, start_run
 
     call_command("migrate", verbosity=0)
-    if not os.environ.get("BENCH_WITH_LISTENERS"):
-        # Drift detection listens to reconciliation_finished and runs after the run; it
-        # is measured apart (BENCH_WITH_LISTENERS=1 keeps it and reports its time).
-        from connectors.signals import reconciliation_finished
-
-        reconciliation_finished.receivers.clear()
-        reconciliation_finished.sender_receivers_cache.clear()
+    drop_listeners()
     url = settings.SIMULATOR_URL
     application = Application.objects.create(
         name="Bench", site_url=url, admin_email=settings.ATLASSIAN_ADMIN_EMAIL,
@@ -201,7 +213,7 @@ def report(
     print(f"status: {figures['status']} {figures['error']}")
     print(f"wall time: {wall:.1f} s (reconciliation run, start to finish)")
     # The machine may be shared: the load says how much the figures can be trusted.
-    print(f"load average (1, 5, 15 min) at the end: {_load_average()}")
+    print(f"load average (1, 5, 15 min) at the end: {load_average()}")
     if os.environ.get("BENCH_WITH_LISTENERS"):
         listeners = figures["total_seconds"] - wall
         print(
@@ -252,7 +264,8 @@ def report_floor(
     )
 
 
-def _load_average() -> str:
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
     return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
@@ -267,7 +280,7 @@ def main() -> None:
     started = time.perf_counter()
     simulator = start_simulator(sizes, latency_ms, port, workdir / "simulator.log")
     print(f"simulator seeded and serving in {time.perf_counter() - started:.1f} s")
-    print(f"load average (1, 5, 15 min) before the run: {_load_average()}")
+    print(f"load average (1, 5, 15 min) before the run: {load_average()}")
     database_url, drop = scratch_database(workdir, "bench_reconcile")
     try:
         figures = reconcile_in_child(
@@ -275,6 +288,12 @@ def main() -> None:
         )
         report(figures, sizes, latency_ms, concurrency)
         report_floor(f"http://127.0.0.1:{port}", figures, latency_ms, concurrency)
+        if os.environ.get("BENCH_INCREMENTAL", "1") != "0":
+            from benchmarks import incremental  # here: it imports this module
+
+            url = f"http://127.0.0.1:{port}"
+            users = sizes["users"]
+            incremental.measure(url, database_url, workdir, users, latency_ms, figures)
     finally:
         simulator.terminate()
         simulator.wait(timeout=30)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from accessportal.models import User
-    from connectors.base import AccountRecord, Connector, EntitlementRef
+    from connectors.base import Connector, EntitlementRef
+    from connectors.records import AccountRecord
 
 CREATE_SENT = "account_create_sent"  # on job.result while a SCIM create is unanswered
 

@@ -29,7 +29,8 @@ from connectors.models import Account, AttributeMapping, SyncDirection
 from connectors.reconcile_identities import IDENTITY_FIELDS, RECORD_FIELDS
 
 if TYPE_CHECKING:
-    from connectors.base import AccountRecord, ChangeResult
+    from connectors.base import ChangeResult
+    from connectors.records import AccountRecord
 
 # Atlassian attributes the connector can write (id and manager are read-only there).
 WRITABLE = frozenset(RECORD_FIELDS)

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from connectors.base import AssignmentRecord
     from connectors.reconcile_catalog import CatalogIndex
     from connectors.reconcile_progress import RunTracker
+    from connectors.records import AssignmentRecord
 
 Key = tuple[int, int | None, int | None]  # (entitlement, account, holder group)
 COLUMNS = (

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from connectors.base import AccountRecord, EntitlementRecord, ResourceRecord
     from connectors.models import Application
     from connectors.reconcile_progress import RunTracker
+    from connectors.records import AccountRecord, EntitlementRecord, ResourceRecord
 
 ACCOUNT_TEXT_FIELDS = (
     "scim_id",

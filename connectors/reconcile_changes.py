@@ -26,18 +26,20 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from connectors.base import EntitlementKind, Scope
+from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, ReconciliationRun
 from connectors.reconcile_identities import link_managers
 from connectors.reconcile_phases import BATCH, Reconciliation
 from connectors.reconcile_stream import batched, read_ahead
+from connectors.records import Scope
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from connectors.base import AccountRecord, ChangeSet, Connector
+    from connectors.base import Connector
     from connectors.reconcile_assignments import AssignmentWriter
     from connectors.reconcile_progress import RunTracker
+    from connectors.records import AccountRecord, ChangeSet
 
 logger = logging.getLogger(__name__)
 

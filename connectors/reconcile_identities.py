@@ -27,10 +27,10 @@ from connectors.reconcile_stream import batched
 from connectors.signals import identities_changed, identity_deactivated
 
 if TYPE_CHECKING:
-    from connectors.base import AccountRecord
     from connectors.models import Application
     from connectors.reconcile_catalog import CatalogIndex
     from connectors.reconcile_progress import RunTracker
+    from connectors.records import AccountRecord
 
 # Mapping names → AccountRecord fields and User fields.
 RECORD_FIELDS = {

@@ -33,8 +33,9 @@ from connectors.reconcile_stream import IdSet, batched, read_ahead
 from connectors.reconcile_sweep import apply_sweep, plan_sweep, touch_last_seen
 
 if TYPE_CHECKING:
-    from connectors.base import AccountRecord, Connector
+    from connectors.base import Connector
     from connectors.reconcile_progress import RunTracker
+    from connectors.records import AccountRecord
 
 BATCH = 500
 

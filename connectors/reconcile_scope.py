@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from connectors.base import EntitlementKind, ResourceKind, Scope
+from connectors.base import EntitlementKind, ResourceKind
 from connectors.reconcile_errors import InvalidRunRequest
+from connectors.records import Scope
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

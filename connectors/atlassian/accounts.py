@@ -9,7 +9,6 @@ from connectors.atlassian.mapping import patch_operations, user_payload
 from connectors.atlassian.provisioning import change_group
 from connectors.atlassian.reading import ORG_STATUS, from_jira_user, from_scim_user
 from connectors.base import (
-    AccountRecord,
     AccountResult,
     AccountStatus,
     ChangeResult,
@@ -18,6 +17,7 @@ from connectors.base import (
     NotFound,
     Unavailable,
 )
+from connectors.records import AccountRecord
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -7,12 +7,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from connectors.atlassian.confluence import SPACE_PERMISSIONS
 from connectors.atlassian.fanout import fan_out, fan_out_expanding
-from connectors.base import (
-    AssignmentRecord,
-    EntitlementKind,
-    EntitlementRef,
-    HolderType,
-)
+from connectors.base import EntitlementKind, EntitlementRef, HolderType
+from connectors.records import AssignmentRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -26,7 +22,7 @@ if TYPE_CHECKING:
         ProjectRoleActors,
     )
     from connectors.atlassian.paging import PageBean
-    from connectors.base import Scope
+    from connectors.records import Scope
 
 logger = logging.getLogger(__name__)
 REQUESTABLE_PAIRS = frozenset((key, target) for key, target, _ in SPACE_PERMISSIONS)

@@ -23,13 +23,8 @@ import pydantic
 
 from connectors.atlassian.paging import iter_admin_cursor
 from connectors.atlassian.responses import Model
-from connectors.base import (
-    AuthenticationFailed,
-    ChangeSet,
-    Forbidden,
-    NotFound,
-    TransientError,
-)
+from connectors.base import AuthenticationFailed, Forbidden, NotFound, TransientError
+from connectors.records import ChangeSet
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -29,8 +29,8 @@ from connectors.base import (
     EntitlementKind,
     FamilyCheck,
     Invalid,
-    Scope,
 )
+from connectors.records import Scope
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,14 +40,12 @@ if TYPE_CHECKING:
 
     from connectors.atlassian.admin import InviteResult
     from connectors.atlassian.http import RetryPolicy
-    from connectors.base import (
-        AccountDraft,
+    from connectors.base import AccountDraft, AccountResult, EntitlementRef
+    from connectors.records import (
         AccountRecord,
-        AccountResult,
         AssignmentRecord,
         ChangeSet,
         EntitlementRecord,
-        EntitlementRef,
         ResourceRecord,
     )
 

@@ -9,18 +9,15 @@ from connectors.atlassian.confluence import SPACE_PERMISSIONS
 from connectors.atlassian.fanout import Prefetch, fan_out
 from connectors.atlassian.mapping import account_fields
 from connectors.base import (
-    AccountRecord,
     AccountStatus,
     EntitlementKind,
-    EntitlementRecord,
     EntitlementRef,
     FeatureNotEnabled,
     Forbidden,
     NotFound,
     ResourceKind,
-    ResourceRecord,
-    Scope,
 )
+from connectors.records import AccountRecord, EntitlementRecord, ResourceRecord, Scope
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

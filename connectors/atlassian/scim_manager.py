@@ -15,7 +15,7 @@ from connectors.base import NotFound
 
 if TYPE_CHECKING:
     from connectors.atlassian.families import Families
-    from connectors.base import AccountRecord
+    from connectors.records import AccountRecord
 
 
 def with_manager(

@@ -21,8 +21,8 @@ from connectors.base import (
     Invalid,
     LicenceLimitReached,
     ManagedExternally,
-    Scope,
 )
+from connectors.records import Scope
 from tests.connectors.atlassian.conftest import account_id, settings_for
 
 ALICE = "alice.requester@acme.example"

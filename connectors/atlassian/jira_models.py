@@ -1,4 +1,4 @@
-"""Response models of the Jira Cloud platform REST API v3: users, groups, projects, roles.
+"""Response models of the Jira REST API v3: users, groups, projects, roles, actors.
 
 `JiraClient` (`jira.py`) parses its answers into these; issue models are in
 `jira_issues.py`.

@@ -1,4 +1,4 @@
-"""Who may call: each family's credentials, and the org or directory a path must name."""
+"""Who may call: each family's credentials, the org or directory a path must name."""
 
 from __future__ import annotations
 

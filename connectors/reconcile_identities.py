@@ -21,7 +21,7 @@ from django.utils.timezone import now
 from accessportal.models import IdentitySource, User
 from connectors.base import AccountStatus
 from connectors.models import Account, AttributeMapping
-from connectors.reconcile_catalog import UNCHANGED
+from connectors.reconcile_rows import UNCHANGED
 from connectors.reconcile_sql import RowInserter, update_by_pk
 from connectors.reconcile_stream import batched
 from connectors.signals import identities_changed, identity_deactivated

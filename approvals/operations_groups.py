@@ -1,4 +1,4 @@
-"""Group operations: create, rename (with a new description), delete; the members view.
+"""Group operations: create, rename (with a new description), delete.
 
 Atlassian has no API that renames a group or edits its description, so a rename
 follows Atlassian's documented workaround: create the group under the new name (with
@@ -9,12 +9,11 @@ provider manages are refused: they change only through SCIM, in the IdP.
 Creating a group runs once per job (`operations_idempotency.create_once`): after an
 attempt whose answer was lost, the next one finds the group by its name and adopts it.
 A name already taken when the job first asks fails the job: the group is someone else's.
+The members view (a read, not a job) is in `group_members.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -35,14 +34,11 @@ from approvals.operations_fields import GroupField
 from approvals.operations_idempotency import Created, create_once
 from connectors.atlassian.administration import GroupResult
 from connectors.base import Conflict, EntitlementKind, EntitlementRef
-from connectors.models import Account, Assignment, Entitlement
+from connectors.models import Assignment, Entitlement
 
 if TYPE_CHECKING:
     from approvals.operations import OperationContext
-    from connectors.base import Connector
     from connectors.models import Application
-
-MEMBERS_SHOWN = 1000
 
 
 def _name_field(label: str) -> forms.CharField:
@@ -324,46 +320,6 @@ def _move_catalog(
             message=f"Open grants, requests and the policy of {old.name} moved to {new_name}",
         )
     return new
-
-
-# --- the members view (a read, not a job) ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemberView:
-    """One member of a group, with what the catalog knows of them."""
-
-    account_id: str
-    display_name: str
-    email: str
-    identity: str
-
-
-def group_members(
-    connector: Connector, group: Entitlement
-) -> tuple[list[MemberView], bool]:
-    """The group's members as Atlassian lists them now; True when cut at MEMBERS_SHOWN."""
-    ids = list(
-        islice(connector.iter_group_member_ids(group.external_id), MEMBERS_SHOWN + 1)
-    )  # type: ignore[attr-defined]
-    known = {
-        a.account_id: a
-        for a in Account.objects.filter(
-            application=group.application_id, account_id__in=ids
-        ).select_related("identity")
-    }
-    members = []
-    for account_id in ids[:MEMBERS_SHOWN]:
-        account = known.get(account_id)
-        members.append(
-            MemberView(
-                account_id=account_id,
-                display_name=account.display_name if account else "",
-                email=account.email if account else "",
-                identity=account.identity.label if account and account.identity else "",
-            )
-        )
-    return members, len(ids) > MEMBERS_SHOWN
 
 
 def _group_name(arguments: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
+from approvals.group_members import group_members
 from approvals.operations_attachments import page_detail
 from approvals.operations_fields import (
     GroupField,
@@ -19,7 +20,6 @@ from approvals.operations_fields import (
     issue_field,
     lookup,
 )
-from approvals.operations_groups import group_members
 from approvals.operations_projects import project_roles
 from connectors.base import ResourceKind
 

@@ -24,6 +24,7 @@ from approvals.api.base import API_AUTHENTICATION
 from approvals.api.errors import ERRORS_READ, WorkflowErrorsMixin
 from approvals.api.permissions import IsPortalAdmin
 from approvals.api.schema import PortalAutoSchema
+from approvals.group_members import group_members
 from approvals.operations import AREAS, all_operations, connection, default_application
 from approvals.operations_attachments import page_detail
 from approvals.operations_fields import (
@@ -33,7 +34,6 @@ from approvals.operations_fields import (
     issue_field,
     lookup,
 )
-from approvals.operations_groups import group_members
 from approvals.operations_projects import project_roles
 from connectors.base import ConnectorError, NotFound, ResourceKind, TransientError
 

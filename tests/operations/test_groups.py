@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from approvals.group_members import group_members
 from approvals.models import GrantState, JobStatus
-from approvals.operations_groups import group_members
 from approvals.transitions import InvalidRequest
 from connectors.registry import connector_for
 from tests.factories import GrantFactory

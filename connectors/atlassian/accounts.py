@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.atlassian.mapping import patch_operations, user_payload
 from connectors.atlassian.provisioning import change_group
 from connectors.atlassian.reading import ORG_STATUS, from_jira_user, from_scim_user
+from connectors.atlassian.user_management import get_managed_account
 from connectors.base import (
     AccountResult,
     AccountStatus,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from connectors.atlassian.admin import DirectoryUser
     from connectors.atlassian.families import Families
     from connectors.atlassian.scim import ScimUser
+    from connectors.atlassian.user_management import ManagedAccount
     from connectors.base import AccountDraft
 
 
@@ -48,28 +50,55 @@ def _from_directory_user(user: DirectoryUser) -> AccountRecord:
 
 
 def get_account(families: Families, account_id: str) -> AccountRecord | None:
-    """The account from the Admin directory (completed by SCIM), else Jira, else None."""
+    """The account from the Admin directory, else from the org's managed accounts (both
+    completed by SCIM), else Jira's view of it, else None."""
     if families.admin is not None:
-        try:
-            user = families.admin.get_directory_user(
-                families.directory_id(), account_id
-            )
-        except NotFound:
-            user = None
-        if user is not None:
-            record = _from_directory_user(user)
-            scim_user = families.scim_user_for(account_id)
-            if scim_user is None:
-                return record
-            suspended = record.status == AccountStatus.SUSPENDED or not scim_user.active
-            status = AccountStatus.SUSPENDED if suspended else record.status
-            return replace(
-                from_scim_user(scim_user),
-                status=status,
-                account_type=record.account_type,
-            )
+        record = _directory_or_managed_account(families, account_id)
+        if record is not None:
+            return _completed_by_scim(families, record)
     jira_user = families.jira.get_user(account_id)
     return from_jira_user(jira_user) if jira_user else None
+
+
+def _directory_or_managed_account(
+    families: Families, account_id: str
+) -> AccountRecord | None:
+    """The directory user; for one removed from the directory, the org's managed account.
+
+    Leaving the directory does not end the org's management of an account on its
+    verified domain: the org's user list (what a full run reads) still has it, so it
+    is not Jira's external user.
+    """
+    admin = families.admin
+    assert admin is not None  # noqa: S101 - the caller checks
+    try:
+        user = admin.get_directory_user(families.directory_id(), account_id)
+    except NotFound:
+        managed = get_managed_account(admin, account_id)
+        return _from_managed_account(managed) if managed else None
+    return _from_directory_user(user)
+
+
+def _from_managed_account(account: ManagedAccount) -> AccountRecord:
+    return AccountRecord(
+        account_id=account.account_id,
+        email=account.email,
+        display_name=account.name or account.email or account.account_id,
+        status=ORG_STATUS.get(account.account_status, AccountStatus.ACTIVE),
+        account_type=account.account_type,
+    )
+
+
+def _completed_by_scim(families: Families, record: AccountRecord) -> AccountRecord:
+    """The record with its SCIM profile when SCIM provisions it (SCIM inactive = suspended)."""
+    scim_user = families.scim_user_for(record.account_id)
+    if scim_user is None:
+        return record
+    suspended = record.status == AccountStatus.SUSPENDED or not scim_user.active
+    status = AccountStatus.SUSPENDED if suspended else record.status
+    return replace(
+        from_scim_user(scim_user), status=status, account_type=record.account_type
+    )
 
 
 def find_account_by_email(families: Families, email: str) -> AccountRecord | None:

@@ -22,6 +22,7 @@ ALICE = "alice.requester@acme.example"
 BOB = "bob.manager@acme.example"
 SAM = "samuel.adeyemi@acme.example"
 NEW = "nina.newcomer@acme.example"
+LEAVER = "william.harris@acme.example"
 OUTCOMES = ("created", "updated", "removed")
 
 
@@ -161,6 +162,26 @@ def test_an_account_fetched_for_a_change_keeps_its_last_active_date(
     alice = Account.objects.get(email=ALICE)
     assert alice.title == "Staff"  # fetched again, and changed
     assert alice.last_active == seen  # one account's answer carries no such date
+
+
+def test_account_removed_from_the_directory_stays_managed_and_leaves_its_groups(
+    application, simulator
+):
+    reconcile(application)
+    leaver = sim_user(simulator, LEAVER)  # managed, not provisioned by SCIM
+    connector = connector_for(application)
+    connector.delete_account(leaver.account_id)  # removed from the org directory
+    connector.close()
+
+    reconcile(application, incremental=True)
+    account = Account.objects.get(account_id=leaver.account_id)
+    after_incremental = catalog()
+    full = reconcile(application)
+
+    assert account.is_managed  # the org still manages it: not an external user
+    assert not Assignment.objects.current().filter(account=account).exists()
+    assert catalog() == after_incremental
+    assert full.counts["accounts"]["updated"] == 0
 
 
 def test_without_an_org_api_key_the_run_lists_everything_and_says_so(

@@ -41,6 +41,7 @@ def _from_directory_user(user: DirectoryUser) -> AccountRecord:
         display_name=user.name or user.email or user.account_id,
         status=status,
         account_type=user.account_type,
+        is_managed=user.is_managed,
         nickname=user.nickname,
         title=user.job_title,
         department=user.department,

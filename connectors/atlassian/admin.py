@@ -83,6 +83,13 @@ class DirectoryUser(Model):
     organization: str | None = None
     time_zone: str | None = pydantic.Field(None, alias="timeZone")
     management_source: str | None = pydantic.Field(None, alias="managementSource")
+    claim_status: str | None = pydantic.Field(None, alias="claimStatus")  # "unmanaged"
+
+    @property
+    def is_managed(self) -> bool:
+        """Whether the org manages the account (its verified domain); a directory also
+        holds external users, which it says are "unmanaged"."""
+        return self.claim_status != "unmanaged"
 
 
 class AdminGroup(Model):

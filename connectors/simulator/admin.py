@@ -75,7 +75,7 @@ def directory_user(
         "nickname": user.nickname or user.given_name,
         "email": user.email,
         "emailVerified": True,
-        "claimStatus": "verified" if user.managed else "unverified",
+        "claimStatus": "managed" if user.managed else "unmanaged",
         "platformRoles": [],
         "picture": picture,
         "avatar": picture,
@@ -276,7 +276,7 @@ def user_filters(ctx: Ctx, query: dict[str, Any]) -> tuple[list[int], Any]:
                 not memberships
                 or ("suspended" if user.suspended else "active") in memberships
             )
-            and (not claim or claim == ("verified" if user.managed else "unverified"))
+            and (not claim or claim == ("managed" if user.managed else "unmanaged"))
             and (
                 not term
                 or term in user.display_name.lower()

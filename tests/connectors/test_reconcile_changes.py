@@ -23,6 +23,7 @@ BOB = "bob.manager@acme.example"
 SAM = "samuel.adeyemi@acme.example"
 NEW = "nina.newcomer@acme.example"
 LEAVER = "william.harris@acme.example"
+PARTNER = "victor.hugo@northwind-partners.example"
 OUTCOMES = ("created", "updated", "removed")
 
 
@@ -182,6 +183,23 @@ def test_account_removed_from_the_directory_stays_managed_and_leaves_its_groups(
     assert not Assignment.objects.current().filter(account=account).exists()
     assert catalog() == after_incremental
     assert full.counts["accounts"]["updated"] == 0
+
+
+def test_external_user_the_feed_names_stays_external_without_an_identity(
+    application, simulator
+):
+    reconcile(application)
+    partner = sim_user(simulator, PARTNER)  # in the directory, not the org's
+    connector = connector_for(application)
+    connector.disable_account(partner.account_id)  # suspended and restored: the
+    connector.enable_account(partner.account_id)  # feed names the account
+    connector.close()
+
+    reconcile(application, incremental=True)
+
+    account = Account.objects.get(account_id=partner.account_id)
+    assert not account.is_managed
+    assert account.identity is None  # external users get no portal identity
 
 
 def test_without_an_org_api_key_the_run_lists_everything_and_says_so(

@@ -87,7 +87,7 @@ def test_directory_users_include_externals(admin: httpx.Client, directory: str) 
     body = admin.get(f"{directory}/users").json()
 
     claims = {u["claimStatus"] for u in body["data"]}
-    assert claims == {"verified", "unverified"}
+    assert claims == {"managed", "unmanaged"}
     assert set(body["data"][0]) == DIRECTORY_USER_KEYS
 
 
@@ -105,7 +105,7 @@ def test_unknown_directory_is_404(sim: Simulator, admin: httpx.Client) -> None:
         ({"emailDomains": ["northwind-partners.example"]}, 2),
         ({"membershipStatus": ["suspended"]}, 3),
         ({"status": ["suspended"]}, 3),
-        ({"claimStatus": "unverified"}, 3),
+        ({"claimStatus": "unmanaged"}, 3),
         ({"searchTerm": "carter"}, 2),
         ({"emails": [ALICE]}, 1),
     ],

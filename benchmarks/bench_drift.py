@@ -192,7 +192,7 @@ def fill_assignments(
             )
             origin = "provisioned" if provisioned else "reconciled"
             app = application.pk
-            rows.append((app, entitlement, account, None, None, origin, seen, seen))
+            rows.append((app, entitlement, account, None, origin, seen, seen))
         if len(rows) >= CHUNK:
             inserter.insert(rows, prepared=True)
             rows = []
@@ -321,7 +321,7 @@ def change_one_percent(application: Any) -> int:
     when = adapt_datetime(_now())
     rows = [
         (application.pk, groups[(u + GROUP_STRIDE // 2 + n) % GROUPS], account,
-         None, None, "reconciled", when, when)
+         None, "reconciled", when, when)
         for u, account in enumerate(accounts[: half // 5 + 1])
         for n in range(5)
     ][:half]  # fmt: skip

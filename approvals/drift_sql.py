@@ -59,3 +59,19 @@ def insert_select(
         inserted = max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE {staging}")
     return inserted
+
+
+def refresh_statistics(*models: type[Model]) -> None:
+    """ANALYZE the models' tables on PostgreSQL, before statements over many of their rows.
+
+    Right after a first drift check inserted millions of findings, autovacuum has not
+    yet looked at the table: the planner still believes it nearly empty and picks
+    plans that scan it whole per statement (adopting 175k findings: 84 s instead of
+    13 s). SQLite plans from its indexes and needs nothing.
+    """
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

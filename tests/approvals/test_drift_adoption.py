@@ -26,6 +26,7 @@ from approvals.provisioning import execute_job
 from connectors.models import Account, Assignment, ReconciliationRun
 from connectors.reconcile import execute_run, start_run
 from tests.approvals.conftest import simulator_shows
+from tests.approvals.test_concurrency import race
 from tests.factories import (
     AccountFactory,
     AssignmentFactory,
@@ -368,3 +369,24 @@ def test_revoking_an_adopted_grant_removes_the_access_in_atlassian(
     assert job.status == JobStatus.SUCCEEDED
     assert grant.state == GrantState.REVOKED
     assert not simulator_shows(simulator, grant.entitlement, email)
+
+
+def test_two_adoptions_at_once_make_one_grant_per_access(
+    transactional_db, offline_application, admin, monkeypatch
+):
+    monkeypatch.setattr(drift_adoption, "WINDOW", 50)
+    groups = EntitlementFactory.create_batch(20, application=offline_application)
+    for person in UserFactory.create_batch(10):
+        account = AccountFactory(application=offline_application, identity=person)
+        for group in groups:
+            AssignmentFactory(entitlement=group, account=account)
+    drift.check_drift(offline_application)
+
+    outcomes = race(
+        lambda: drift_adoption.adopt_open_findings(offline_application, by=admin),
+        lambda: drift_adoption.adopt_open_findings(offline_application, by=admin),
+    )
+
+    assert sum(summary.adopted for summary in outcomes) == 200
+    assert Grant.objects.count() == 200
+    assert not DriftFinding.objects.filter(status=DriftStatus.OPEN).exists()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import (
@@ -31,7 +31,6 @@ from django.db.models import (
     Max,
     Min,
     OuterRef,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, Left, NullIf
@@ -39,7 +38,7 @@ from django.utils import timezone
 
 from approvals import audit
 from approvals.drift_actions import lock_open_finding
-from approvals.drift_sql import insert_select, refresh_statistics
+from approvals.drift_sql import first_id, insert_select, refresh_statistics
 from approvals.models import (
     AuditEvent,
     DriftFinding,
@@ -94,6 +93,7 @@ def adopt_finding(finding_id: int, *, by: User) -> Grant:
         adopted = _adopt_window(
             DriftFinding.objects.filter(pk=finding.pk),
             (finding.pk, finding.pk + 1),
+            applications=[finding.application_id],
             by=by,
             now=timezone.now(),
         )
@@ -199,13 +199,19 @@ def adopt_findings(
         return AdoptionSummary(adopted=0, left_open=0)
     if total > WINDOW:
         refresh_statistics(DriftFinding, Grant)
+    # Asked once: per window, SQLite would read every finding of the application.
+    applications = sorted(
+        set(pending.order_by().values_list("application_id", flat=True).distinct())
+    )
     now, examined, adopted = timezone.now(), 0, 0
     for low in range(bounds["low"], bounds["high"] + 1, WINDOW):
         window = (low, low + WINDOW)
         part = findings.filter(pk__gte=low, pk__lt=low + WINDOW)
         with transaction.atomic():
             examined += pending.filter(pk__gte=low, pk__lt=low + WINDOW).count()
-            adopted += _adopt_window(part, window, by=by, now=now)
+            adopted += _adopt_window(
+                part, window, applications=applications, by=by, now=now
+            )
         if on_progress is not None:
             on_progress(examined, total, adopted)
     return AdoptionSummary(adopted=adopted, left_open=pending.count())
@@ -236,20 +242,9 @@ def adoptable(
             account__identity__is_active=True,
             entitlement__removed_at__isnull=True,
         )
-        .alias(held=_first(held), granted=_first(granted))
+        .alias(held=first_id(held), granted=first_id(granted))
         .filter(held__isnull=False, granted__isnull=True)
     )
-
-
-def _first(rows: QuerySet[Any]) -> Subquery:
-    """The first row's id or NULL, looked up per outer row through an index.
-
-    Instead of EXISTS: PostgreSQL turns an EXISTS into a join, and with statistics
-    taken before the adoption started it hashes the whole grant table for every
-    window (0.2 -> 1.1 s per window over 175k findings); a scalar subquery with a
-    LIMIT stays a lookup per row. SQLite runs both the same way.
-    """
-    return Subquery(rows.values("pk")[:1])
 
 
 def why_left_open(findings: QuerySet[DriftFinding]) -> list[tuple[str, int]]:
@@ -271,7 +266,7 @@ def why_left_open(findings: QuerySet[DriftFinding]) -> list[tuple[str, int]]:
         ),
         (
             "a grant already stands for the access (the next check resolves these)",
-            pending.alias(granted=_first(granted))
+            pending.alias(granted=first_id(granted))
             .filter(granted__isnull=False, account__identity__is_active=True)
             .count(),
         ),
@@ -288,16 +283,16 @@ def _adopt_window(
     findings: QuerySet[DriftFinding],
     window: tuple[int, int],
     *,
+    applications: list[int],
     by: User,
     now: datetime,
 ) -> int:
     """Adopt the adoptable findings among `findings` (all within `window`, a range of
-    finding ids): insert their grants, resolve them linked to the grant, audit them.
-    Returns how many were adopted."""
+    finding ids, and of `applications`): insert their grants, resolve them linked to
+    the grant, audit them. Returns how many were adopted."""
     # Two adoptions at once (a second click, a shell next to the admin) would both
     # find no grant for an access and both insert one: holding the Application rows
     # makes them take turns, window by window. (SQLite's transactions already do.)
-    applications = findings.values("application_id")
     locked = Application.objects.select_for_update().filter(pk__in=applications)
     list(locked.order_by("pk").values_list("pk", flat=True))
     candidates = adoptable(findings, adopting_at=now)
@@ -314,7 +309,7 @@ def _adopt_window(
     moment = Value(now, output_field=DateTimeField())
     insert_select(
         Grant,
-        candidates.alias(standing=_first(standing), earlier=_first(earlier)).filter(
+        candidates.alias(standing=first_id(standing), earlier=first_id(earlier)).filter(
             standing__isnull=True, earlier__isnull=True
         ),
         {
@@ -337,13 +332,13 @@ def _adopt_window(
     )
     adopted = (
         findings.filter(kind=DriftKind.UNMANAGED, status=DriftStatus.OPEN)
-        .alias(made=_first(made))
+        .alias(made=first_id(made))
         .filter(made__isnull=False)
         .update(
             status=DriftStatus.ADOPTED,
             resolved_at=now,
             resolution=RESOLUTION,
-            grant=_first(made),
+            grant=first_id(made),
         )
     )
     if not adopted:

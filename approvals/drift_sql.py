@@ -5,6 +5,10 @@ check. Building model instances for `bulk_create` cost most of a minute per 300k
 one INSERT … SELECT lets the database do it. The SELECT is the queryset compiled by
 Django (`query.sql_with_params()`), so filters, joins and subqueries stay ORM code and
 the statement works on SQLite and PostgreSQL alike.
+
+Adopting existing access writes grants the same way; `first_id` and
+`refresh_statistics` keep its statements over millions of rows planned well on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import Subquery, Value
 
 if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
@@ -75,3 +79,15 @@ def refresh_statistics(*models: type[Model]) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def first_id(rows: QuerySet[Any]) -> Subquery:
+    """The first row's id or NULL, looked up per outer row through an index.
+
+    Use it instead of EXISTS in statements over many rows: PostgreSQL turns an EXISTS
+    into a join that may hash the whole other table (when its statistics are old, for
+    every statement: adopting 175k findings, 0.2 -> 1.1 s per window of 5,000 as
+    grants grew); a scalar subquery with a LIMIT stays a lookup per row. SQLite runs
+    both the same way.
+    """
+    return Subquery(rows.values("pk")[:1])

@@ -304,6 +304,13 @@ class Connector(Protocol):
         """One account by accountId, or None."""
         ...
 
+    def iter_account_groups(
+        self, account_ids: Iterable[str]
+    ) -> Iterator[tuple[str, list[AssignmentRecord] | None]]:
+        """Each account's direct group memberships; None for an account the target
+        cannot answer for (unknown to it): its memberships are then not judged."""
+        ...
+
     def iter_changes(self, since: datetime, until: datetime) -> ChangeSet | None:
         """What changed between `since` and `until`, or None when no feed can tell."""
         ...

@@ -6,9 +6,11 @@ safety overlap, up to its own start. Then:
 
 - accounts: the changed ones are fetched one by one (`get_account`) when they are
   few; otherwise every account is listed as before;
-- group members: only the groups the feed names, and those the changed accounts
-  belong to in the catalog, are listed; the group list itself is read as before, so
-  new groups appear and deleted ones are marked removed;
+- group members: each changed account's own groups are read (one call each) and its
+  memberships reconciled against the catalog (new ones written, vanished ones ended);
+  a membership event names the member, so it is covered by that. Only groups an
+  event names by themselves (created, renamed) have their members listed; the group
+  list itself is read as before, so new groups appear and deleted ones are swept;
 - projects and spaces: listed and compared as before (the org audit log is not known
   to record role actors or space permissions on every plan).
 
@@ -25,6 +27,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import Count
 
 from connectors.base import EntitlementKind
 from connectors.models import Account, Assignment, Entitlement, ReconciliationRun
@@ -46,7 +49,7 @@ logger = logging.getLogger(__name__)
 FEED_OVERLAP = timedelta(minutes=5)  # events stamped a little before they are visible
 # Fetching one account costs a few calls; listing costs one page per ~100 accounts.
 MIN_FETCHED_ACCOUNTS, MAX_FETCHED_ACCOUNTS = 25, 500
-MAX_LISTED_GROUPS = 200  # more changed groups than this: list every group's members
+MEMBERS_PAGE = 50  # Jira's group/member page: listing a group costs members // 50 + 1
 GROUP = EntitlementKind.GROUP
 
 
@@ -64,7 +67,10 @@ class FeedPlan:
     """What an incremental run reads, from the change set; None means list as before."""
 
     changes: ChangeSet
-    account_ids: frozenset[str] | None
+    account_ids: frozenset[str] | None  # fetched one by one; None: listed
+    # Memberships: these accounts' groups are read, these groups' members listed;
+    # None: every group's members are listed.
+    member_account_ids: frozenset[str] | None
     group_ids: frozenset[str] | None
 
 
@@ -73,6 +79,7 @@ class ChangeFeedReconciliation(Reconciliation):
 
     plan: FeedPlan | None = None
     streamed_groups: frozenset[int] = frozenset()
+    judged_accounts: frozenset[int] = frozenset()  # their memberships were read
 
     def execute(self) -> None:
         """Read the feed, then the phases; without a feed, list as before."""
@@ -102,8 +109,13 @@ class ChangeFeedReconciliation(Reconciliation):
                 f"{changes.events} events since {changes.since:%Y-%m-%d %H:%M} UTC."
             )
             return None
-        plan = FeedPlan(changes, self._accounts_to_fetch(changes), None)
-        plan = FeedPlan(changes, plan.account_ids, self._groups_to_list(plan))
+        memberships = self._memberships_to_read(changes)
+        plan = FeedPlan(
+            changes,
+            self._accounts_to_fetch(changes),
+            changes.account_ids if memberships else None,
+            changes.group_ids if memberships else None,
+        )
         self.tracker.warn(describe(plan))
         return plan
 
@@ -121,22 +133,31 @@ class ChangeFeedReconciliation(Reconciliation):
         limit = min(MAX_FETCHED_ACCOUNTS, max(MIN_FETCHED_ACCOUNTS, known // 100))
         return changes.account_ids if len(changes.account_ids) <= limit else None
 
-    def _groups_to_list(self, plan: FeedPlan) -> frozenset[str] | None:
-        """Changed groups and the catalog groups of changed accounts (removed from the
-        site or directory, an account leaves its groups without a group event)."""
-        if plan.account_ids is None:
-            return None
-        held = (
-            Assignment.objects.current()
-            .filter(
-                application=self.application,
-                entitlement__kind=GROUP,
-                account__account_id__in=plan.account_ids,
-            )
-            .values_list("entitlement__external_id", flat=True)
+    def _memberships_to_read(self, changes: ChangeSet) -> bool:
+        """Whether reading the changed accounts' groups (one call each) and listing the
+        groups named on their own costs fewer calls than listing every group's members.
+
+        Both sides are estimated from the catalog: a page per 50 members and at least
+        one per group. Listing every group costs at least one call per group, so the
+        memberships are counted only when the plan costs more than that.
+        """
+        memberships = Assignment.objects.current().filter(
+            application=self.application, entitlement__kind=GROUP
         )
-        groups = plan.changes.group_ids | set(held)
-        return groups if len(groups) <= MAX_LISTED_GROUPS else None
+        named = dict(
+            memberships.filter(entitlement__external_id__in=changes.group_ids)
+            .values("entitlement__external_id")
+            .annotate(members=Count("pk"))
+            .values_list("entitlement__external_id", "members")
+        )
+        plan = len(changes.account_ids) + sum(
+            named.get(group_id, 0) // MEMBERS_PAGE + 1 for group_id in changes.group_ids
+        )
+        groups = Entitlement.objects.present().filter(
+            application=self.application, kind=GROUP
+        )
+        floor = groups.count()
+        return plan <= floor or plan <= floor + memberships.count() // MEMBERS_PAGE
 
     # -- reading ----------------------------------------------------------------------
 
@@ -177,11 +198,21 @@ class ChangeFeedReconciliation(Reconciliation):
     def stream_assignments(
         self, phase: str, writer: AssignmentWriter, kinds: list[EntitlementKind]
     ) -> None:
-        """Members of the changed groups only, when the plan names them."""
-        group_ids = self.plan.group_ids if self.plan else None
-        if kinds != [GROUP] or group_ids is None:
+        """Memberships of the changed accounts and groups only, when the plan names them."""
+        plan = self.plan
+        if kinds != [GROUP] or plan is None or plan.group_ids is None:
             super().stream_assignments(phase, writer, kinds)
             return
+        self.tracker.start_phase(phase)
+        self._list_named_groups(plan.group_ids, writer)
+        self._read_account_groups(plan.member_account_ids or frozenset(), writer)
+        writer.flush()
+        self.tracker.finish_phase()
+
+    def _list_named_groups(
+        self, group_ids: frozenset[str], writer: AssignmentWriter
+    ) -> None:
+        """Every member of the groups an event names on its own (created, renamed)."""
         groups = dict(
             Entitlement.objects.present()
             .filter(application=self.application, kind=GROUP, external_id__in=group_ids)
@@ -194,13 +225,31 @@ class ChangeFeedReconciliation(Reconciliation):
             if pk in self.index.seen_entitlements
         }
         self.streamed_groups = frozenset(listed)
-        self.tracker.start_phase(phase)
         if listed:
             scope = Scope(group_names=tuple(sorted(listed.values())))
-            for record in read_ahead(self.connector.iter_assignments(kinds, scope)):
+            for record in read_ahead(self.connector.iter_assignments([GROUP], scope)):
                 writer.add(record)
-        writer.flush()
-        self.tracker.finish_phase()
+
+    def _read_account_groups(
+        self, account_ids: frozenset[str], writer: AssignmentWriter
+    ) -> None:
+        """Each changed account's own groups, written like listed members; the account's
+        memberships not among them are ended by the sweep."""
+        present = dict(
+            Account.objects.filter(
+                application=self.application, account_id__in=account_ids
+            ).values_list("account_id", "pk")
+        )
+        # Only accounts this run found: a vanished one is swept with its memberships.
+        found = sorted(a for a, pk in present.items() if pk in self.index.seen_accounts)
+        judged = set()
+        for account_id, records in self.connector.iter_account_groups(found):
+            if records is None:  # unknown to the target: leave its memberships be
+                continue
+            judged.add(present[account_id])
+            for record in records:
+                writer.add(record)
+        self.judged_accounts = frozenset(judged)
 
     # -- sweeping ---------------------------------------------------------------------
 
@@ -228,6 +277,7 @@ class ChangeFeedReconciliation(Reconciliation):
                 Assignment.objects.current()
                 .filter(application=application, entitlement__kind=GROUP)
                 .exclude(entitlement_id__in=self.streamed_groups)
+                .exclude(account_id__in=self.judged_accounts)
             )
             self.assignments_seen.update(
                 memberships.values_list("pk", flat=True).iterator(chunk_size=10000)
@@ -243,9 +293,12 @@ def describe(plan: FeedPlan) -> str:
     else:
         listed.insert(0, f"accounts ({len(changes.account_ids)} changed: too many)")
     if plan.group_ids is not None:
-        fed.append(f"members of {len(plan.group_ids)} groups")
+        fed.append(
+            f"the groups of {len(plan.member_account_ids or ())} accounts, "
+            f"members of {len(plan.group_ids)} groups"
+        )
     else:
-        listed.insert(0, "group members (too many groups changed)")
+        listed.insert(0, "group members (cheaper than reading each account's groups)")
     return (
         f"Incremental run from the change feed ({changes.events} events since "
         f"{changes.since:%Y-%m-%d %H:%M} UTC): {', '.join(fed) or 'nothing'}; "

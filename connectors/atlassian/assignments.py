@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from connectors.atlassian.confluence import SPACE_PERMISSIONS
 from connectors.atlassian.fanout import fan_out, fan_out_expanding
-from connectors.base import EntitlementKind, EntitlementRef, HolderType
+from connectors.base import EntitlementKind, EntitlementRef, HolderType, NotFound
 from connectors.records import AssignmentRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from connectors.atlassian.confluence import Space, SpacePermission
     from connectors.atlassian.families import Families
@@ -69,6 +69,31 @@ def iter_group_members(families: Families, scope: Scope) -> Iterator[AssignmentR
         ref = EntitlementRef(EntitlementKind.GROUP, task.group.group_id)
         for user in page.items:
             yield AssignmentRecord(ref, HolderType.USER, user.account_id)
+
+
+def iter_account_groups(
+    families: Families, account_ids: Iterable[str]
+) -> Iterator[tuple[str, list[AssignmentRecord] | None]]:
+    """Each account's direct groups, one call per account (fanned out); None for an
+    account Jira does not know (404): its memberships cannot be judged from here."""
+
+    def groups_of(account_id: str) -> list[AssignmentRecord] | None:
+        try:
+            groups = families.jira.list_user_groups(account_id)
+        except NotFound:
+            return None
+        return [
+            AssignmentRecord(
+                EntitlementRef(EntitlementKind.GROUP, group.group_id),
+                HolderType.USER,
+                account_id,
+            )
+            for group in groups
+        ]
+
+    yield from fan_out(
+        groups_of, account_ids, max_workers=families.settings.max_concurrency
+    )
 
 
 def _following_pages(

@@ -5,8 +5,9 @@ The Organizations API's events-stream pages the org audit log oldest first betwe
 `attributes.context`: users, groups and, on plans that record them, projects or
 spaces. We do not rely on the action keys (Atlassian lists them only through its
 `event-actions` call and does not document them): an event that names a project or
-a space changes that; else one that names a group changes the group (its members,
-its existence); else one that names users changes those accounts.
+a space changes that; else one that names a group and users (a membership) changes
+those accounts' memberships; else one that names a group changes the group (created,
+renamed, deleted); else one that names users changes those accounts.
 
 The feed is rate limited (10 requests a minute per path), so pages are as large as
 the API allows and reading stops after `MAX_PAGES`: the change set then says it is
@@ -142,6 +143,10 @@ class _Collector:
         if named["project"] or named["space"]:
             self.ids["project"].update(named["project"])
             self.ids["space"].update(named["space"])
+        elif named["group"] and named["account"]:
+            # A membership event names the group and the user: reading that user's
+            # groups covers the pair, so the whole group need not be listed.
+            self.ids["account"].update(named["account"])
         elif named["group"]:
             self.ids["group"].update(named["group"])
         else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.atlassian import accounts, changes, provisioning
 from connectors.atlassian.administration import AtlassianAdministration
-from connectors.atlassian.assignments import iter_assignments
+from connectors.atlassian.assignments import iter_account_groups, iter_assignments
 from connectors.atlassian.families import Families
 from connectors.atlassian.reading import (
     iter_accounts,
@@ -185,6 +185,12 @@ class AtlassianConnector(AtlassianAdministration):
         return with_manager(
             self.families, accounts.get_account(self.families, account_id)
         )
+
+    def iter_account_groups(
+        self, account_ids: Iterable[str]
+    ) -> Iterator[tuple[str, list[AssignmentRecord] | None]]:
+        """Each account's direct groups (Jira `user/groups`, one call each)."""
+        return iter_account_groups(self.families, account_ids)
 
     def iter_changes(self, since: datetime, until: datetime) -> ChangeSet | None:
         """What the org audit log says changed; None without a usable feed."""

@@ -25,6 +25,7 @@ NEW = "nina.newcomer@acme.example"
 LEAVER = "william.harris@acme.example"
 PARTNER = "victor.hugo@northwind-partners.example"
 OUTCOMES = ("created", "updated", "removed")
+USER_GROUPS = "/rest/api/3/user/groups"
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +113,10 @@ def test_incremental_run_from_the_feed_ends_where_a_full_run_would(
     assert all(full.counts[kind][o] == 0 for kind in full.counts for o in OUTCOMES)
 
 
+def user_groups_calls(simulator):
+    return [c.query["accountId"][0] for c in simulator.calls if c.path == USER_GROUPS]
+
+
 def test_incremental_run_reads_only_what_changed(application, simulator):
     reconcile(application)
     make_changes(application, simulator)
@@ -128,12 +133,66 @@ def test_incremental_run_reads_only_what_changed(application, simulator):
     assert scim_listings == []  # lookups by userName only (`filter=`)
     assert f"/admin/v1/orgs/{simulator.config.org_id}/users" not in paths
     assert "/rest/api/3/users/search" not in paths  # no Jira user listing
-    changed = {sim_group(simulator, n).group_id for n in ("design", "engineering")}
-    of_changed_accounts = set().union(
-        *(group_ids_of(simulator, email) for email in (ALICE, SAM, NEW))
-    )
-    assert listed_group_ids(simulator) == changed | of_changed_accounts
-    assert len(listed_group_ids(simulator)) < len(simulator.state.groups)
+    # Memberships come from each changed account's own groups: no group is listed
+    # whole (a deleted group is swept, not read), one user/groups call per account.
+    assert listed_group_ids(simulator) == set()
+    changed = {sim_user(simulator, e).account_id for e in (NEW, ALICE, SAM, BOB)}
+    assert changed <= set(user_groups_calls(simulator))
+    assert len(user_groups_calls(simulator)) == len(set(user_groups_calls(simulator)))
+
+
+def test_membership_changes_of_an_account_end_and_create_exactly_those(
+    application, simulator
+):
+    reconcile(application)
+    bob = sim_user(simulator, BOB).account_id
+    connector = connector_for(application)
+    connector.grant(bob, group_ref(simulator, "design"))
+    connector.revoke(bob, group_ref(simulator, "engineering"))
+    connector.close()
+    before = catalog()[2]
+    simulator.reset_calls()
+
+    run = reconcile(application, incremental=True)
+
+    design = sim_group(simulator, "design").group_id
+    engineering = sim_group(simulator, "engineering").group_id
+    assert catalog()[2] ^ before == {(design, bob, None), (engineering, bob, None)}
+    assert (design, bob, None) in catalog()[2]
+    assert run.counts["group_assignments"]["created"] == 1
+    assert run.counts["group_assignments"]["removed"] == 1
+    assert user_groups_calls(simulator) == [bob]
+    assert listed_group_ids(simulator) == set()
+
+
+def test_a_group_created_has_its_members_listed(application, simulator):
+    reconcile(application)
+    connector = connector_for(application)
+    created = connector.families.jira.create_group("auditors")
+    connector.close()
+    simulator.reset_calls()
+
+    run = reconcile(application, incremental=True)
+
+    assert listed_group_ids(simulator) == {created.group_id}
+    assert run.counts["groups"]["created"] == 1
+
+
+def test_when_reading_each_accounts_groups_costs_more_every_group_is_listed(
+    application, simulator
+):
+    reconcile(application)
+    for user in simulator.state.users.values():  # the feed names every account
+        simulator.record_event("user_updated", ("user", user.account_id))
+    simulator.reset_calls()
+
+    run = reconcile(application, incremental=True)
+
+    assert "group members (cheaper" in " ".join(run.errors)
+    assert user_groups_calls(simulator) == []
+    assert listed_group_ids(simulator) == {
+        g.group_id for g in simulator.state.groups.values() if g.propagated
+    }
 
 
 def test_incremental_run_catalogs_the_changes(application, simulator):

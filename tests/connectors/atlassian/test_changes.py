@@ -32,14 +32,14 @@ def test_feed_names_changed_accounts_and_groups(sim, connector):
         account_id(sim, ALICE), EntitlementRef(EntitlementKind.GROUP, group.group_id)
     )
     connector.update_account(account_id(sim, BOB), {"title": "Director"})
+    created = connector.families.jira.create_group("auditors")
 
     changes = connector.iter_changes(since, until)
 
     assert changes is not None and changes.is_complete
-    assert changes.group_ids == {group.group_id}
-    assert changes.account_ids == {
-        account_id(sim, BOB)
-    }  # the member is the group's news
+    assert changes.group_ids == {created.group_id}  # the group itself changed
+    # A membership names the group and the member: the member's groups cover it.
+    assert changes.account_ids == {account_id(sim, ALICE), account_id(sim, BOB)}
 
 
 def test_feed_request_shape_is_pinned(sim, connector):

@@ -211,6 +211,26 @@ def test_group_assignments_match_the_members(connector, sim):
     assert held == expected
 
 
+def test_an_accounts_groups_are_its_memberships_as_the_listing_reads_them(
+    connector, sim
+):
+    alice, bob = account_id(sim, ALICE), account_id(sim, BOB)
+    listed = {
+        (a.holder_id, a.entitlement.external_id)
+        for a in connector.iter_assignments([EntitlementKind.GROUP])
+        if a.holder_id in (alice, bob)
+    }
+    sim.reset_calls()
+
+    read = dict(connector.iter_account_groups([alice, bob, "no-such-account"]))
+
+    assert {
+        (a.holder_id, a.entitlement.external_id) for a in read[alice] + read[bob]
+    } == listed
+    assert read["no-such-account"] is None  # unknown to Jira: not judged
+    assert [c.path for c in sim.calls] == ["/rest/api/3/user/groups"] * 3
+
+
 def test_members_of_groups_of_many_pages_are_read_whole_and_once(connector, sim):
     sim.seed_large(users=420, groups=8, projects=1, spaces=1, memberships_per_user=3)
     sim.reset_calls()

@@ -304,6 +304,10 @@ class Connector(Protocol):
         """One account by accountId, or None."""
         ...
 
+    def get_accounts(self, account_ids: Iterable[str]) -> Iterator[AccountRecord]:
+        """The accounts of these ids that exist, fetched concurrently, in order."""
+        ...
+
     def iter_account_groups(
         self, account_ids: Iterable[str]
     ) -> Iterator[tuple[str, list[AssignmentRecord] | None]]:

@@ -4,8 +4,8 @@ After a successful run that covered everything, an incremental run asks the conn
 what changed since that run started (`iter_changes`, the org audit log), minus a
 safety overlap, up to its own start. Then:
 
-- accounts: the changed ones are fetched one by one (`get_account`) when they are
-  few; otherwise every account is listed as before;
+- accounts: the changed ones are fetched by id (`get_accounts`, concurrently) when
+  they are few; otherwise every account is listed as before;
 - group members: each changed account's own groups are read (one call each) and its
   memberships reconciled against the catalog (new ones written, vanished ones ended);
   a membership event names the member, so it is covered by that. Only groups an
@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FEED_OVERLAP = timedelta(minutes=5)  # events stamped a little before they are visible
-# Fetching one account costs a few calls; listing costs one page per ~100 accounts.
-MIN_FETCHED_ACCOUNTS, MAX_FETCHED_ACCOUNTS = 25, 500
+# Fetching one account costs about 3 calls (directory user, SCIM user, its manager);
+# listing costs about 3 pages per 100 accounts (org users, SCIM users, Jira users):
+# fetching is cheaper up to 1 % of the known accounts, and always for a few dozen.
+FETCHED_PER_KNOWN = 100
+MIN_FETCHED_ACCOUNTS = 25
 MEMBERS_PAGE = 50  # Jira's group/member page: listing a group costs members // 50 + 1
 GROUP = EntitlementKind.GROUP
 
@@ -130,7 +133,7 @@ class ChangeFeedReconciliation(Reconciliation):
 
     def _accounts_to_fetch(self, changes: ChangeSet) -> frozenset[str] | None:
         known = Account.objects.present().filter(application=self.application).count()
-        limit = min(MAX_FETCHED_ACCOUNTS, max(MIN_FETCHED_ACCOUNTS, known // 100))
+        limit = max(MIN_FETCHED_ACCOUNTS, known // FETCHED_PER_KNOWN)
         return changes.account_ids if len(changes.account_ids) <= limit else None
 
     def _memberships_to_read(self, changes: ChangeSet) -> bool:
@@ -168,10 +171,9 @@ class ChangeFeedReconciliation(Reconciliation):
             super().reconcile_accounts()
             return
         self.tracker.start_phase("accounts", total=len(account_ids))
-        for batch in batched(sorted(account_ids), BATCH):
-            found = [a for a in map(self.connector.get_account, batch) if a]
-            if found:
-                self.write_account_batch(self._keep_last_active(found))
+        found = self.connector.get_accounts(sorted(account_ids))
+        for batch in batched(found, BATCH):
+            self.write_account_batch(self._keep_last_active(batch))
             self.tracker.advance(len(batch))
         self.tracker.finish_phase()
         self.tracker.start_phase("managers")

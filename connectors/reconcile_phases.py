@@ -122,10 +122,8 @@ class Reconciliation:
         self.identities.sync(batch, outcomes)
 
     def fetch_accounts(self, account_ids: set[str]) -> None:
-        """Catalog holders the account listing did not return, one call each."""
-        found = [
-            a for a in (self.connector.get_account(i) for i in sorted(account_ids)) if a
-        ]
+        """Catalog holders the account listing did not return, fetched by id."""
+        found = list(self.connector.get_accounts(sorted(account_ids)))
         if found:
             self.write_account_batch(found)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.atlassian.mapping import patch_operations, user_payload
 from connectors.atlassian.provisioning import change_group
 from connectors.atlassian.reading import ORG_STATUS, from_jira_user, from_scim_user
+from connectors.atlassian.scim_manager import manager_account_id
 from connectors.atlassian.user_management import get_managed_account
 from connectors.base import (
     AccountResult,
@@ -52,7 +53,11 @@ def _from_directory_user(user: DirectoryUser) -> AccountRecord:
 
 def get_account(families: Families, account_id: str) -> AccountRecord | None:
     """The account from the Admin directory, else from the org's managed accounts (both
-    completed by SCIM), else Jira's view of it, else None."""
+    completed by SCIM, with its manager), else Jira's view of it, else None.
+
+    Each answer is read once: the directory user (or managed account), the SCIM user
+    found by its email, and the manager that SCIM user names.
+    """
     if families.admin is not None:
         record = _directory_or_managed_account(families, account_id)
         if record is not None:
@@ -91,15 +96,31 @@ def _from_managed_account(account: ManagedAccount) -> AccountRecord:
 
 
 def _completed_by_scim(families: Families, record: AccountRecord) -> AccountRecord:
-    """The record with its SCIM profile when SCIM provisions it (SCIM inactive = suspended)."""
-    scim_user = families.scim_user_for(record.account_id)
+    """The record with its SCIM profile and manager when SCIM provisions it (SCIM
+    inactive = suspended); the SCIM user is found by the email already read."""
+    scim_user = _linked_scim_user(families, record)
     if scim_user is None:
         return record
     suspended = record.status == AccountStatus.SUSPENDED or not scim_user.active
     status = AccountStatus.SUSPENDED if suspended else record.status
     return replace(
-        from_scim_user(scim_user), status=status, account_type=record.account_type
+        from_scim_user(
+            scim_user, manager_account_id=manager_account_id(families, scim_user)
+        ),
+        status=status,
+        account_type=record.account_type,
     )
+
+
+def _linked_scim_user(families: Families, record: AccountRecord) -> ScimUser | None:
+    """The SCIM user with userName = the record's email, linked to its accountId (as
+    `Families.scim_user_for`, without reading the email again)."""
+    if families.scim is None or not record.email:
+        return None
+    user = families.scim.find_user_by_user_name(record.email)
+    if user is None or (user.account_id and user.account_id != record.account_id):
+        return None
+    return user
 
 
 def find_account_by_email(families: Families, email: str) -> AccountRecord | None:

@@ -14,12 +14,12 @@ from connectors.atlassian import accounts, changes, provisioning
 from connectors.atlassian.administration import AtlassianAdministration
 from connectors.atlassian.assignments import iter_account_groups, iter_assignments
 from connectors.atlassian.families import Families
+from connectors.atlassian.fanout import fan_out
 from connectors.atlassian.reading import (
     iter_accounts,
     iter_entitlements,
     iter_resources,
 )
-from connectors.atlassian.scim_manager import with_manager
 from connectors.base import (
     ApiFamily,
     CallStats,
@@ -182,9 +182,16 @@ class AtlassianConnector(AtlassianAdministration):
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         """One account by accountId (with its SCIM manager, as listed), or None."""
-        return with_manager(
-            self.families, accounts.get_account(self.families, account_id)
+        return accounts.get_account(self.families, account_id)
+
+    def get_accounts(self, account_ids: Iterable[str]) -> Iterator[AccountRecord]:
+        """The accounts found of these, read `max_concurrency` at a time, in order."""
+        found = fan_out(
+            lambda account_id: accounts.get_account(self.families, account_id),
+            account_ids,
+            max_workers=self.families.settings.max_concurrency,
         )
+        return (record for _, record in found if record is not None)
 
     def iter_account_groups(
         self, account_ids: Iterable[str]

@@ -8,33 +8,23 @@ managers (and their identities' managers) until the next full run.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from connectors.base import NotFound
 
 if TYPE_CHECKING:
     from connectors.atlassian.families import Families
-    from connectors.records import AccountRecord
+    from connectors.atlassian.scim import ScimUser
 
 
-def with_manager(
-    families: Families, record: AccountRecord | None
-) -> AccountRecord | None:
-    """The record with its SCIM manager's accountId; two SCIM reads when it has one."""
+def manager_account_id(families: Families, user: ScimUser) -> str | None:
+    """The accountId of the SCIM user's manager: one SCIM read when it names one."""
     scim = families.scim
-    if record is None or scim is None or not record.scim_id:
-        return record
-    if record.manager_account_id:
-        return record
+    manager = user.enterprise.manager if user.enterprise else None
+    if scim is None or manager is None or not manager.value:
+        return None
     try:
-        user = scim.get_user(record.scim_id)
-        manager = user.enterprise.manager if user.enterprise else None
-        if manager is None or not manager.value:
-            return record
         boss = scim.get_user(manager.value)
     except NotFound:  # deleted meanwhile: the listing would not resolve it either
-        return record
-    if not boss.account_id:
-        return record
-    return replace(record, manager_account_id=boss.account_id)
+        return None
+    return boss.account_id or None

@@ -307,6 +307,34 @@ def test_get_account_keeps_the_directory_account_type_of_a_scim_user(connector, 
     assert listed[alice].account_type == "customer"
 
 
+def test_get_account_reads_each_answer_once(connector, sim):
+    alice = account_id(sim, ALICE)  # SCIM-provisioned, Bob is her manager
+    connector.families.directory_id()  # cached once per connector
+    sim.reset_calls()
+
+    record = connector.get_account(alice)
+
+    assert record.manager_account_id == account_id(sim, BOB)
+    calls = sorted((c.family, c.path) for c in sim.calls)
+    directory = connector.families.directory_id()
+    org = sim.config.org_id
+    manager_scim_id = sim.state.user_by_email(BOB).scim.scim_id
+    assert calls == [
+        ("admin", f"/admin/v2/orgs/{org}/directories/{directory}/users/{alice}"),
+        ("scim", f"/scim/directory/{sim.config.directory_id}/Users"),  # by userName
+        ("scim", f"/scim/directory/{sim.config.directory_id}/Users/{manager_scim_id}"),
+    ]
+
+
+def test_get_accounts_returns_those_found_in_order(connector, sim):
+    ids = [account_id(sim, e) for e in (BOB, HANA, ALICE, VICTOR)]
+
+    found = list(connector.get_accounts([ids[0], "no-such-account", *ids[1:]]))
+
+    assert [a.account_id for a in found] == ids
+    assert found == [connector.get_account(i) for i in ids]
+
+
 # -- groups ------------------------------------------------------------------------------------
 
 

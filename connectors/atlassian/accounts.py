@@ -32,22 +32,21 @@ if TYPE_CHECKING:
 
 
 def _from_directory_user(user: DirectoryUser) -> AccountRecord:
-    if user.membership_status == "suspended":
-        status = AccountStatus.SUSPENDED
-    else:
-        status = ORG_STATUS.get(user.account_status or "active", AccountStatus.ACTIVE)
+    """What the org's user listing, the full run's source, says of a managed account.
+
+    The directory also has its profile (job title, department, nickname, time zone)
+    and its access suspension (`membershipStatus`), the listing does not: an account
+    fetched by id reports only what the listing does, the status from the same
+    `accountStatus`, or each incremental run would write what the next full run
+    clears (RECONCILIATION.md, "Fetched and listed accounts agree").
+    """
     return AccountRecord(
         account_id=user.account_id,
         email=user.email,
         display_name=user.name or user.email or user.account_id,
-        status=status,
+        status=ORG_STATUS.get(user.account_status or "active", AccountStatus.ACTIVE),
         account_type=user.account_type,
         is_managed=user.is_managed,
-        nickname=user.nickname,
-        title=user.job_title,
-        department=user.department,
-        organization=user.organization,
-        timezone=user.time_zone,
     )
 
 
@@ -82,6 +81,10 @@ def _directory_or_managed_account(
     except NotFound:
         managed = get_managed_account(admin, account_id)
         return _from_managed_account(managed) if managed else None
+    if not user.is_managed:  # an external user: a full run lists it from Jira
+        jira_user = families.jira.get_user(account_id)
+        if jira_user is not None:
+            return from_jira_user(jira_user)
     return _from_directory_user(user)
 
 

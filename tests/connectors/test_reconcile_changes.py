@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from django.contrib.auth import get_user_model
 
 from connectors.base import AccountDraft, EntitlementKind, EntitlementRef
 from connectors.models import Account, Assignment, Entitlement, RunStatus
@@ -23,6 +24,7 @@ BOB = "bob.manager@acme.example"
 SAM = "samuel.adeyemi@acme.example"
 NEW = "nina.newcomer@acme.example"
 LEAVER = "william.harris@acme.example"
+HANA = "hana.yilmaz@acme.example"  # managed, not provisioned by SCIM, has a title
 PARTNER = "victor.hugo@northwind-partners.example"
 OUTCOMES = ("created", "updated", "removed")
 USER_GROUPS = "/rest/api/3/user/groups"
@@ -38,8 +40,13 @@ def group_ref(simulator, name):
 
 
 def make_changes(application, simulator):
-    """A new user, an updated one, a deactivated one, a member in, one out, a group gone."""
+    """A new user, an updated one, a deactivated one, a member in, one out, a group
+    gone; a managed user outside SCIM with a new title, another one suspended."""
     connector = connector_for(application)
+    hana = sim_user(simulator, HANA)  # as the user management API's profile PATCH
+    hana.title = "Art Director"
+    simulator.record_event("user_profile_updated", ("user", hana.account_id))
+    connector.disable_account(sim_user(simulator, LEAVER).account_id)  # Admin suspend
     connector.create_account(
         AccountDraft(email=NEW, given_name="Nina", family_name="N")
     )
@@ -64,6 +71,10 @@ def catalog():
             a.display_name,
             a.status,
             a.title,
+            a.nickname,
+            a.department,
+            a.organization,
+            a.timezone,
             a.manager_account_id,
             a.is_managed,
             a.identity_id,
@@ -81,7 +92,12 @@ def catalog():
             "holder_group__external_id",
         )
     )
-    return accounts, entitlements, assignments
+    identities = set(
+        get_user_model().objects.values_list(
+            "email", "job_title", "department", "nickname", "timezone", "is_active"
+        )
+    )
+    return accounts, entitlements, assignments, identities
 
 
 def group_ids_of(simulator, email):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -324,6 +325,17 @@ def test_get_account_reads_each_answer_once(connector, sim):
         ("scim", f"/scim/directory/{sim.config.directory_id}/Users"),  # by userName
         ("scim", f"/scim/directory/{sim.config.directory_id}/Users/{manager_scim_id}"),
     ]
+
+
+@pytest.mark.parametrize("email", [ALICE, MATEO, HANA, VICTOR])
+def test_a_fetched_account_says_what_the_listing_says(connector, sim, email):
+    connector.disable_account(account_id(sim, HANA))  # suspended outside SCIM
+    listed = {a.account_id: a for a in connector.iter_accounts()}
+
+    fetched = connector.get_account(account_id(sim, email))
+
+    # Only the last-active date is the listing's alone (one account has none).
+    assert fetched == replace(listed[fetched.account_id], last_active=None)
 
 
 def test_get_accounts_returns_those_found_in_order(connector, sim):

@@ -165,7 +165,7 @@ class ChangeFeedReconciliation(Reconciliation):
     # -- reading ----------------------------------------------------------------------
 
     def reconcile_accounts(self) -> None:
-        """The changed accounts one by one, or every account when there are many."""
+        """The changed accounts fetched by id, or every account when there are many."""
         account_ids = self.plan.account_ids if self.plan else None
         if account_ids is None:
             super().reconcile_accounts()

@@ -291,18 +291,23 @@ def describe(plan: FeedPlan) -> str:
     changes = plan.changes
     fed, listed = [], ["projects and spaces (the audit log may not record them)"]
     if plan.account_ids is not None:
-        fed.append(f"{len(plan.account_ids)} accounts")
+        fed.append(counted(len(plan.account_ids), "account"))
     else:
         listed.insert(0, f"accounts ({len(changes.account_ids)} changed: too many)")
     if plan.group_ids is not None:
         fed.append(
-            f"the groups of {len(plan.member_account_ids or ())} accounts, "
-            f"members of {len(plan.group_ids)} groups"
+            f"the groups of {counted(len(plan.member_account_ids or ()), 'account')}, "
+            f"members of {counted(len(plan.group_ids), 'group')}"
         )
     else:
         listed.insert(0, "group members (cheaper than reading each account's groups)")
     return (
-        f"Incremental run from the change feed ({changes.events} events since "
+        f"Incremental run from the change feed ({counted(changes.events, 'event')} since "
         f"{changes.since:%Y-%m-%d %H:%M} UTC): {', '.join(fed) or 'nothing'}; "
         f"listed: {', '.join(listed)}."
     )
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 group', '3 groups'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

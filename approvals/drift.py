@@ -7,6 +7,8 @@ dismiss (`approvals.drift_actions`). Under an Application's `drift_policy` "corr
 every open finding is corrected at once, unless there are more than
 DRIFT_AUTO_CORRECT_LIMIT (then none is, and an audit event says so); a correction is
 always an audited ProvisioningJob (re-grant the missing, revoke the unmanaged).
+An Application that adopts existing access takes its baseline first, once
+(`approvals.drift_baseline`), and that check corrects nothing.
 
 The checks are set-based SQL (new findings by INSERT … SELECT, resolutions by
 UPDATE), so an organization with millions of assignments costs a few statements,
@@ -36,6 +38,7 @@ from django.utils import timezone
 
 from approvals import audit
 from approvals.drift_actions import correct_open_findings
+from approvals.drift_baseline import take_baseline
 from approvals.drift_sql import insert_select
 from approvals.lifecycle import (
     close_requests_for_vanished_entitlements,
@@ -73,6 +76,7 @@ class DriftSummary:
     missing: int
     resolved: int
     corrections: int
+    adopted: int = 0  # by the baseline (`approvals.drift_baseline`)
 
 
 # --- listening to the catalog -------------------------------------------------------
@@ -90,12 +94,14 @@ def on_reconciliation_finished(
     summary = check_drift(run.application, run=run)
     closed = close_requests_for_vanished_entitlements()
     logger.info(
-        "Run %s drift: %s unmanaged, %s missing, %s resolved, %s corrections; %s closed",
+        "Run %s drift: %s unmanaged, %s missing, %s resolved, %s corrections, "
+        "%s adopted by the baseline; %s closed",
         run.pk,
         summary.unmanaged,
         summary.missing,
         summary.resolved,
         summary.corrections,
+        summary.adopted,
         closed,
     )
 
@@ -123,15 +129,24 @@ def connect_signals() -> None:
 def check_drift(
     application: Application, *, run: ReconciliationRun | None = None
 ) -> DriftSummary:
-    """Compare the catalog's assignments with grants; store and (per policy) correct."""
+    """Compare the catalog's assignments with grants; store, take the baseline when
+    due, and (per policy) correct."""
     now = timezone.now()
     since = (run.started_at if run and run.started_at else None) or now
     unmanaged, resolved = _check_unmanaged(application, run, since, now)
     missing, resolved_missing = _check_missing(application, run, since, now)
+    # The baseline first, and no correction in the check that takes it: under the
+    # policy "correct" (within DRIFT_AUTO_CORRECT_LIMIT) the access Atlassian held
+    # before the portal would otherwise be revoked before it could be adopted, and
+    # what the baseline leaves open deserves an admin's look before a revocation.
+    baseline = take_baseline(application)
     corrections = 0
-    if application.drift_policy == DriftPolicy.CORRECT:
+    if baseline is None and application.drift_policy == DriftPolicy.CORRECT:
         corrections = correct_open_findings(application)
-    return DriftSummary(unmanaged, missing, resolved + resolved_missing, corrections)
+    adopted = baseline.adopted if baseline else 0
+    return DriftSummary(
+        unmanaged, missing, resolved + resolved_missing, corrections, adopted
+    )
 
 
 def unmanaged_assignments(application: Application, since: datetime) -> Any:

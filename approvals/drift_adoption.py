@@ -181,7 +181,7 @@ def adopt_open_findings(
 def adopt_findings(
     findings: QuerySet[DriftFinding],
     *,
-    by: User,
+    by: User | None,
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> AdoptionSummary:
     """Adopt the adoptable ones among `findings`, a window of ids per transaction.
@@ -189,8 +189,9 @@ def adopt_findings(
     Idempotent: what was adopted is no longer open, so running it again adopts only
     what is left. `on_progress(examined, total, adopted)` counts open unmanaged
     findings. Findings that cannot be adopted stay open (see `why_left_open`).
+    `by=None` is the system: the drift baseline (`approvals.drift_baseline`).
     """
-    if not by.is_admin:
+    if by is not None and not by.is_admin:
         raise NotAllowed("Only an administrator may adopt existing access.")
     pending = findings.filter(kind=DriftKind.UNMANAGED, status=DriftStatus.OPEN)
     bounds = pending.aggregate(low=Min("pk"), high=Max("pk"))
@@ -284,7 +285,7 @@ def _adopt_window(
     window: tuple[int, int],
     *,
     applications: list[int],
-    by: User,
+    by: User | None,
     now: datetime,
 ) -> int:
     """Adopt the adoptable findings among `findings` (all within `window`, a range of
@@ -318,7 +319,7 @@ def _adopt_window(
             "account": F("account_id"),
             "state": Value(GrantState.ACTIVE.value),
             "origin": Value(GrantOrigin.ADOPTED.value),
-            "adopted_by": Value(by.pk, output_field=BigIntegerField()),
+            "adopted_by": Value(by and by.pk, output_field=BigIntegerField()),
             "adopted_at": moment,
             "starts_at": moment,
             "activated_at": moment,
@@ -351,7 +352,7 @@ def _adopt_window(
 
 
 def _audit_adopted(
-    just_adopted: QuerySet[DriftFinding], *, by: User, now: datetime
+    just_adopted: QuerySet[DriftFinding], *, by: User | None, now: datetime
 ) -> None:
     """One "drift.adopted" event per finding just adopted, as `audit.record` would
     write it (target label as str(finding))."""
@@ -379,7 +380,7 @@ def _audit_adopted(
         just_adopted,
         {
             "at": Value(now, output_field=DateTimeField()),
-            "actor": Value(by.pk, output_field=BigIntegerField()),
+            "actor": Value(by and by.pk, output_field=BigIntegerField()),
             "actor_label": Value(audit.actor_label(by)[:200]),
             "action": Value("drift.adopted"),
             "target_type": Value(DriftFinding._meta.label),

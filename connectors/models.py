@@ -52,6 +52,28 @@ class Application(models.Model):
     drift_policy = models.CharField(
         max_length=20, choices=DriftPolicy.choices, default=DriftPolicy.REPORT
     )
+    adopts_existing_access = models.BooleanField(
+        "Adopt existing access at the first drift check",
+        default=False,
+        help_text=(
+            "Take what Atlassian already holds as the starting point: the first drift "
+            "check after a complete reconciliation adopts every open unmanaged finding "
+            "as a portal grant (no provisioning, nothing revoked). Switched on after "
+            "earlier checks, it applies to the next check, once. Findings it cannot "
+            "adopt (accounts without an identity, deactivated people) stay open; that "
+            "check corrects nothing automatically, later checks flag new drift as "
+            "usual. One baseline per Application: to adopt again later, use Drift "
+            "findings → Adopt."
+        ),
+    )
+    baseline_taken_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a drift check adopted the existing access as the baseline",
+    )
+    baseline_adopted = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many findings the baseline adopted"
+    )
     sync_state = models.JSONField(
         default=dict, blank=True, help_text="Incremental reconciliation bookmarks"
     )

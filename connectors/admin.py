@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from connectors import admin_catalog  # noqa: F401  (registers the catalog's admins)
@@ -73,9 +74,9 @@ class ApplicationForm(forms.ModelForm):
         model = Application
         formfield_callback = _form_field
         fields = (
-            "name", "is_enabled", "is_trusted_source", "drift_policy", "site_url", "admin_email",
-            "api_token", "scim_url", "directory_id", "directory_api_key", "admin_api_url", "org_id",
-            "org_api_key", "default_groups", "max_concurrency",
+            "name", "is_enabled", "is_trusted_source", "drift_policy", "adopts_existing_access",
+            "site_url", "admin_email", "api_token", "scim_url", "directory_id", "directory_api_key",
+            "admin_api_url", "org_id", "org_api_key", "default_groups", "max_concurrency",
         )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -128,8 +129,21 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ("name", "site_url", "org_id")
     actions = ("reconcile_full", "reconcile_incremental")
     change_form_template = "admin/connectors/application/change_form.html"
+    readonly_fields = ("baseline",)
     fieldsets = (
-        (None, {"fields": ("name", "is_enabled", "is_trusted_source", "drift_policy")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "is_enabled",
+                    "is_trusted_source",
+                    "drift_policy",
+                    "adopts_existing_access",
+                    "baseline",
+                )
+            },
+        ),
         ("Jira and Confluence", {"fields": ("site_url", "admin_email", "api_token")}),
         (
             "User provisioning (SCIM)",
@@ -141,6 +155,16 @@ class ApplicationAdmin(admin.ModelAdmin):
         ),
         ("Provisioning", {"fields": ("default_groups", "max_concurrency")}),
     )
+
+    @admin.display(description="Baseline")
+    def baseline(self, application: Application) -> str:
+        taken = application.baseline_taken_at
+        if taken is None and application.adopts_existing_access:
+            return "Not taken yet: the next drift check takes it"
+        if taken is None:
+            return "Not taken"
+        when = localtime(taken).strftime("%Y-%m-%d %H:%M")
+        return f"Taken {when}: {application.baseline_adopted or 0} adopted"
 
     @admin.display(description="Last run")
     def last_run(self, application: Application) -> str:

@@ -265,3 +265,43 @@ def test_entitlement_page_counts_members_of_holding_groups(
     held = {a.email for a in Assignment.objects.holders_of(mob)}
     assert {simulator.state.users[m].email for m in members} <= held
     assert f'<div class="readonly">{len(held)}</div>' in html
+
+
+# -- drift baseline ---------------------------------------------------------------------------
+
+
+def test_adopting_existing_access_is_switched_on_next_to_the_drift_policy(
+    admin_client, application
+):
+    form = ApplicationForm(
+        form_data(application, adopts_existing_access="on"), instance=application
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+
+    page = admin_client.get(
+        reverse("admin:connectors_application_change", args=[application.pk])
+    )
+
+    application.refresh_from_db()
+    html = page.content.decode()
+    assert application.adopts_existing_access
+    assert "Adopt existing access at the first drift check" in html
+    assert "Not taken yet: the next drift check takes it" in html
+
+
+def test_application_page_shows_when_the_baseline_was_taken_and_how_many_adopted(
+    admin_client, application
+):
+    application.adopts_existing_access = True
+    application.save()
+    reconcile(application)
+    application.refresh_from_db()
+
+    page = admin_client.get(
+        reverse("admin:connectors_application_change", args=[application.pk])
+    )
+
+    assert application.baseline_adopted > 50
+    assert f"Taken {application.baseline_taken_at:%Y-%m-%d}" in page.content.decode()
+    assert f": {application.baseline_adopted} adopted" in page.content.decode()

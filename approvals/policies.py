@@ -216,7 +216,7 @@ def approvers_summary(
         group = policy.approver_group.name if policy.approver_group_id else "a group"
         return f"Any member of {group}"
     if rule == ApprovalRule.N_OF_M:
-        names = [p.label for p in policy.approvers.all()] if policy.pk else []
+        names = sorted(p.label for p in policy.approvers.all()) if policy.pk else []
         return f"{policy.required_approvals} of {', '.join(names) or 'the approvers'}"
     return "A portal administrator"
 

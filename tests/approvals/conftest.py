@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from approvals import workflow
 from approvals.models import ApprovalRule
-from tests.factories import ApplicationFactory, EntitlementFactory, PolicyFactory
+from connectors.models import ReconciliationRun
+from tests.factories import (
+    AccountFactory,
+    ApplicationFactory,
+    EntitlementFactory,
+    PolicyFactory,
+)
 
 
 @pytest.fixture
@@ -34,6 +43,22 @@ def other_group(offline_application, owner):
         display_name="Ops team",
         owner=owner,
     )
+
+
+@pytest.fixture
+def run(offline_application):
+    """A complete reconciliation that started a minute ago."""
+    return ReconciliationRun.objects.create(
+        application=offline_application,
+        status="succeeded",
+        started_at=timezone.now() - timedelta(minutes=1),
+    )
+
+
+@pytest.fixture
+def account(offline_application, requester):
+    """The requester's account in the offline application."""
+    return AccountFactory(application=offline_application, identity=requester)
 
 
 @pytest.fixture

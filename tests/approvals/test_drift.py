@@ -31,21 +31,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def run(offline_application):
-    """A complete reconciliation that started a minute ago."""
-    return ReconciliationRun.objects.create(
-        application=offline_application,
-        status="succeeded",
-        started_at=timezone.now() - timedelta(minutes=1),
-    )
-
-
-@pytest.fixture
-def account(offline_application, requester):
-    return AccountFactory(application=offline_application, identity=requester)
-
-
 def test_access_no_grant_explains_is_unmanaged(group, account, run):
     AssignmentFactory(entitlement=group, account=account)
 

@@ -37,21 +37,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def run(offline_application):
-    """A complete reconciliation that started a minute ago."""
-    return ReconciliationRun.objects.create(
-        application=offline_application,
-        status="succeeded",
-        started_at=timezone.now() - timedelta(minutes=1),
-    )
-
-
-@pytest.fixture
-def account(offline_application, requester):
-    return AccountFactory(application=offline_application, identity=requester)
-
-
-@pytest.fixture
 def finding(group, account, run):
     """The requester holds the web team group in Atlassian; no grant explains it."""
     AssignmentFactory(entitlement=group, account=account)

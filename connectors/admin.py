@@ -156,6 +156,20 @@ class ApplicationAdmin(admin.ModelAdmin):
         ("Provisioning", {"fields": ("default_groups", "max_concurrency")}),
     )
 
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Application,
+        form: Any,
+        change: bool,  # noqa: FBT001 - Django's signature
+    ) -> None:
+        """Write only what the form edits: a run (its bookmarks) or a drift check (the
+        baseline) may write the same row while the admin is saving it."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        obj.save(update_fields=[*form._meta.fields, "updated_at"])
+
     @admin.display(description="Baseline")
     def baseline(self, application: Application) -> str:
         taken = application.baseline_taken_at

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin import site
 from django.urls import reverse
+from django.utils import timezone
 
-from connectors.admin import ApplicationForm
+from connectors.admin import ApplicationAdmin, ApplicationForm
 from connectors.models import (
     Application,
     Assignment,
@@ -78,6 +80,32 @@ def test_blank_secret_keeps_the_stored_value_and_a_new_one_replaces_it(applicati
     application.refresh_from_db()
     assert application.api_token == token
     assert application.org_api_key == "new-org-key" != org_key
+
+
+def test_saving_the_application_page_keeps_what_a_run_wrote_meanwhile(
+    application, admin, rf
+):
+    on_the_page = Application.objects.get(pk=application.pk)
+    Application.objects.filter(pk=application.pk).update(
+        baseline_taken_at=timezone.now(),
+        baseline_adopted=7,
+        sync_state={"last_complete_run": "2026-12-02T06:00:00Z"},
+    )
+    form = ApplicationForm(
+        form_data(on_the_page, max_concurrency="6"), instance=on_the_page
+    )
+    assert form.is_valid(), form.errors
+    request = rf.post("/")
+    request.user = admin
+
+    ApplicationAdmin(Application, site).save_model(
+        request, form.save(commit=False), form, change=True
+    )
+
+    application.refresh_from_db()
+    assert application.max_concurrency == 6
+    assert application.baseline_adopted == 7
+    assert application.sync_state == {"last_complete_run": "2026-12-02T06:00:00Z"}
 
 
 def test_secrets_are_stored_encrypted(application):

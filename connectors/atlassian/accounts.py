@@ -24,7 +24,7 @@ from connectors.records import AccountRecord
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from connectors.atlassian.admin import DirectoryUser
+    from connectors.atlassian.admin_models import DirectoryUser
     from connectors.atlassian.families import Families
     from connectors.atlassian.scim import ScimUser
     from connectors.atlassian.user_management import ManagedAccount

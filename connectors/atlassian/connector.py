@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from connectors.atlassian.admin import InviteResult
+    from connectors.atlassian.admin_models import InviteResult
     from connectors.atlassian.http import RetryPolicy
     from connectors.base import AccountDraft, AccountResult, EntitlementRef
     from connectors.records import (

@@ -28,7 +28,7 @@ from connectors.base import ApiFamily, NotFound
 if TYPE_CHECKING:
     import httpx
 
-    from connectors.atlassian.admin import AdminGroup
+    from connectors.atlassian.admin_models import AdminGroup
     from connectors.atlassian.connector import ConnectionSettings
     from connectors.atlassian.scim import ScimUser
 

@@ -22,7 +22,7 @@ from connectors.records import AccountRecord, EntitlementRecord, ResourceRecord,
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from connectors.atlassian.admin import AdminGroup, OrgUser, Workspace
+    from connectors.atlassian.admin_models import AdminGroup, OrgUser, Workspace
     from connectors.atlassian.confluence import Space
     from connectors.atlassian.families import Families
     from connectors.atlassian.jira_models import JiraProject, JiraUser

@@ -22,6 +22,7 @@ from connectors.simulator import (
     jira_roles,
     scim,
     scim_groups,
+    scim_users,
 )
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 ROUTES: list[Route] = [
     *scim.ROUTES,
+    *scim_users.ROUTES,
     *scim_groups.ROUTES,
     *admin.ROUTES,
     *admin_groups.ROUTES,

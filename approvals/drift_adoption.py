@@ -319,7 +319,7 @@ def _adopt_window(
             "account": F("account_id"),
             "state": Value(GrantState.ACTIVE.value),
             "origin": Value(GrantOrigin.ADOPTED.value),
-            "adopted_by": Value(by and by.pk, output_field=BigIntegerField()),
+            "adopted_by": _user_id(by),
             "adopted_at": moment,
             "starts_at": moment,
             "activated_at": moment,
@@ -380,7 +380,7 @@ def _audit_adopted(
         just_adopted,
         {
             "at": Value(now, output_field=DateTimeField()),
-            "actor": Value(by and by.pk, output_field=BigIntegerField()),
+            "actor": _user_id(by),
             "actor_label": Value(audit.actor_label(by)[:200]),
             "action": Value("drift.adopted"),
             "target_type": Value(DriftFinding._meta.label),
@@ -391,3 +391,9 @@ def _audit_adopted(
             "message": message,
         },
     )
+
+
+def _user_id(by: User | None) -> Cast:
+    """The acting user's id as a typed SQL value: PostgreSQL reads a bare NULL as text
+    in a staged INSERT … SELECT (the system, `by=None`, adopts for the baseline)."""
+    return Cast(Value(by.pk if by else None), output_field=BigIntegerField())

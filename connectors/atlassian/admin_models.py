@@ -6,7 +6,7 @@ parses its answers into these.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pydantic
@@ -43,6 +43,15 @@ class OrgUser(Model):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return value or None
+
+    @pydantic.field_validator("last_active")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """A date without a time or zone (the format is not fixed in Atlassian's
+        reference) is read as that day in UTC, not the portal's own zone."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class DirectoryUser(Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from connectors.atlassian.admin import AdminClient
@@ -89,6 +91,26 @@ def test_list_org_users_follows_the_cursor():
     assert found[0].last_active.year == 2024
     assert recorder.requests[0].url.path == f"{V1}/users"
     assert query(recorder.requests[1]) == [("cursor", "C2")]
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2024-05-01T10:00:00Z", datetime(2024, 5, 1, 10, tzinfo=UTC)),
+        ("2024-05-01T12:00:00.000+0200", datetime(2024, 5, 1, 10, tzinfo=UTC)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_an_org_user_last_active_date_is_read_in_utc(given, read):
+    user = {"account_id": "a1", "email": "a@acme.example", "last_active": given}
+    admin, _ = client(script(reply(200, {"data": [user], "links": {}})))
+
+    (found,) = admin.list_org_users()
+
+    assert found.last_active == read
+    assert found.last_active is None or found.last_active.utcoffset() is not None
 
 
 def test_list_directories():

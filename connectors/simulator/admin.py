@@ -28,7 +28,7 @@ V2 = "/admin/v2/orgs/{org_id}/directories/{directory_id}"
 PAGE_MAX = 100
 
 
-def product_entry(ctx: Ctx, key: str) -> dict[str, Any]:
+def product_entry(ctx: Ctx, key: str, last_active: str | None = None) -> dict[str, Any]:
     """One product-access item."""
     from connectors.simulator.config import PRODUCT_NAMES
 
@@ -36,7 +36,7 @@ def product_entry(ctx: Ctx, key: str) -> dict[str, Any]:
         "key": key,
         "name": PRODUCT_NAMES.get(key, key),
         "url": ctx.config.site_url,
-        "last_active": None,
+        "last_active": last_active,
     }
 
 
@@ -131,8 +131,8 @@ def managed_account(ctx: Ctx, user: User) -> dict[str, Any]:
         "picture": f"https://avatar-management.services.atlassian.com/{user.account_id}/128",
         "email": user.email,
         "access_billable": bool(keys) and user.active,
-        "last_active": None,
-        "product_access": [product_entry(ctx, k) for k in keys],
+        "last_active": user.last_active,
+        "product_access": [product_entry(ctx, k, user.last_active) for k in keys],
         "links": {"self": f"{ctx.origin()}/users/{user.account_id}/manage/profile"},
     }
 

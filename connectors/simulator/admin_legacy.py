@@ -47,12 +47,16 @@ def remove_membership_v1(ctx: Ctx) -> Response:
 
 @route("GET", V1 + "/directory/users/{account_id}/last-active-dates")
 def last_active_dates(ctx: Ctx) -> Response:
-    """Per-product last-active dates (the simulator records none: `last_active` is null)."""
+    """Per-product last-active dates (here one date for all of a user's products)."""
     user = member_of_directory(ctx, ctx.params["account_id"])
-    access = [
-        {"id": key, "key": key, "last_active": None}
-        for key in product_keys(ctx.sim, user)
-    ]
+    access = (
+        [
+            {"id": key, "key": key, "last_active": user.last_active}
+            for key in product_keys(ctx.sim, user)
+        ]
+        if user.last_active
+        else []
+    )  # empty until a product has seen the user
     return json_response(
         {
             "data": {"product_access": access, "added_to_org": user.created},

@@ -91,7 +91,8 @@ def directory_user(
         "timeZone": user.timezone,
         "counts": {"resources": len(product_keys(ctx.sim, user))},
         "productAccess": [
-            product_entry(ctx, key) for key in product_keys(ctx.sim, user)
+            product_entry(ctx, key, user.last_active)
+            for key in product_keys(ctx.sim, user)
         ],
         "links": {
             "self": f"{ctx.origin()}/admin/v2/orgs/{ctx.config.org_id}/directories/"

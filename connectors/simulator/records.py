@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ROLE_ADMINISTRATORS = 10002
@@ -13,6 +13,16 @@ ROLE_ADMINISTRATORS = 10002
 def utc_now() -> str:
     """Return the current time as ISO-8601 with milliseconds, in UTC."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def days_ago(days: int) -> str:
+    """Nine in the morning UTC, `days` days before today, as the Admin API writes it."""
+    day = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    return (
+        (day - timedelta(days=days))
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
 
 
 @dataclass(slots=True)
@@ -57,6 +67,7 @@ class User:
     pending_delete: bool = False
     closed: bool = False
     created: str = ""
+    last_active: str | None = None  # when a product last saw the account (Admin API)
     scim: ScimProfile | None = None
     groups: list[int] = field(default_factory=list)  # group seqs, unsorted
     roles: list[tuple[str, str]] = field(default_factory=list)  # (role, resource)

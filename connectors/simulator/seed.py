@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectors.simulator.records import days_ago
 from connectors.simulator.seed_demo_data import (
     DEPARTMENT_GROUPS,
     EXTERNALS,
@@ -93,6 +94,7 @@ def add_people(sim: Simulator, domain: str) -> dict[str, User]:
             in_directory=True,
             suspended="s" in flags,
             created=CREATED,
+            last_active=days_ago(45 if "s" in flags else len(people) * 7 % 30),
         )
         if "i" not in flags:
             user.scim = ScimProfile(

@@ -6,6 +6,7 @@ import math
 import random
 from typing import TYPE_CHECKING
 
+from connectors.simulator.records import days_ago
 from connectors.simulator.state import (
     Content,
     Group,
@@ -170,6 +171,7 @@ def make_users(
         k for k in range(1, max(2, len(others))) if math.gcd(k, len(others)) == 1
     ] or [1]
     org = sim.config.org_name
+    recent = [days_ago(days) for days in range(90)]  # one string per day, shared
     for index in range(count):
         first, last = FIRST[index % 26], LAST[(index // 26) % 26]
         external = index % 100 == 99
@@ -189,6 +191,7 @@ def make_users(
             in_directory=True,
             suspended=index % 200 == 199,
             created=CREATED,
+            last_active=None if index % 50 == 49 else recent[index % len(recent)],
         )
         if not external and index % 10 != 9:
             user.scim = ScimProfile(

@@ -70,6 +70,19 @@ def test_managed_accounts_exclude_externals_and_apps(
     }
 
 
+def test_managed_accounts_say_when_they_were_last_active(
+    sim: Simulator, admin: httpx.Client, org: str
+) -> None:
+    listed = {
+        u["email"]: u["last_active"] for u in admin.get(f"{org}/users").json()["data"]
+    }
+
+    service = listed.pop(sim.config.admin_email)
+    assert service is None  # API calls are not activity: no product page was viewed
+    assert all(listed.values()) and len(set(listed.values())) > 1
+    assert all(date.endswith("Z") for date in listed.values())
+
+
 def test_managed_accounts_next_is_a_full_url(admin: httpx.Client, org: str) -> None:
     body = admin.get(f"{org}/users", params={"limit": 10}).json()
 

@@ -297,7 +297,24 @@ def test_last_active_dates(sim: Simulator, admin: httpx.Client, org: str) -> Non
         "jira-software",
         "confluence",
     }
+    assert {p["last_active"] for p in body["data"]["product_access"]} == {
+        sim.state.user_by_email(ALICE).last_active
+    }
     assert body["data"]["added_to_org"]
+
+
+def test_a_user_no_product_has_seen_has_no_last_active_dates(
+    sim: Simulator, admin: httpx.Client, org: str
+) -> None:
+    sim.state.user_by_email(ALICE).last_active = None
+
+    body = admin.get(
+        f"{org}/directory/users/{account(sim, ALICE)}/last-active-dates"
+    ).json()
+    listed = {u["email"]: u for u in admin.get(f"{org}/users").json()["data"]}
+
+    assert body["data"]["product_access"] == []
+    assert listed[ALICE]["last_active"] is None
 
 
 def test_legacy_v1_groups_use_snake_case(

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.atlassian.mapping import patch_operations, user_payload
 from connectors.atlassian.provisioning import change_group
-from connectors.atlassian.reading import ORG_STATUS, from_jira_user, from_scim_user
+from connectors.atlassian.reading import (
+    ORG_STATUS,
+    from_jira_user,
+    from_org_user,
+    from_scim_user,
+)
 from connectors.atlassian.scim_manager import manager_account_id
 from connectors.atlassian.user_management import get_managed_account
 from connectors.base import (
@@ -27,7 +32,6 @@ if TYPE_CHECKING:
     from connectors.atlassian.admin_models import DirectoryUser
     from connectors.atlassian.families import Families
     from connectors.atlassian.scim import ScimUser
-    from connectors.atlassian.user_management import ManagedAccount
     from connectors.base import AccountDraft
 
 
@@ -80,22 +84,12 @@ def _directory_or_managed_account(
         user = admin.get_directory_user(families.directory_id(), account_id)
     except NotFound:
         managed = get_managed_account(admin, account_id)
-        return _from_managed_account(managed) if managed else None
+        return from_org_user(managed) if managed else None
     if not user.is_managed:  # an external user: a full run lists it from Jira
         jira_user = families.jira.get_user(account_id)
         if jira_user is not None:
             return from_jira_user(jira_user)
     return _from_directory_user(user)
-
-
-def _from_managed_account(account: ManagedAccount) -> AccountRecord:
-    return AccountRecord(
-        account_id=account.account_id,
-        email=account.email,
-        display_name=account.name or account.email or account.account_id,
-        status=ORG_STATUS.get(account.account_status, AccountStatus.ACTIVE),
-        account_type=account.account_type,
-    )
 
 
 def _completed_by_scim(families: Families, record: AccountRecord) -> AccountRecord:

@@ -58,7 +58,7 @@ def iter_accounts(families: Families, scope: Scope) -> Iterator[AccountRecord]:
         for user in org_users or ():
             seen.add(user.account_id)
             record = _merge(
-                _from_org_user(user), scim_records.pop(user.account_id, None)
+                from_org_user(user), scim_records.pop(user.account_id, None)
             )
             if _in_scope(record, scope):
                 yield record
@@ -140,7 +140,8 @@ def from_scim_user(
     )
 
 
-def _from_org_user(user: OrgUser) -> AccountRecord:
+def from_org_user(user: OrgUser) -> AccountRecord:
+    """An AccountRecord from an entry of the org's user list (or a managed profile)."""
     return AccountRecord(
         account_id=user.account_id,
         email=user.email,

@@ -9,32 +9,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.atlassian.responses import Model, parse_model
+from connectors.atlassian.admin_models import OrgUser
+from connectors.atlassian.responses import parse_model
 from connectors.base import Forbidden, NotFound
 
 if TYPE_CHECKING:
     from connectors.atlassian.admin import AdminClient
 
 
-class ManagedAccount(Model):
-    """The account part of a managed profile (the fields the org's user list has too)."""
-
-    account_id: str
-    account_type: str = "atlassian"
-    account_status: str = "active"
-    name: str | None = None
-    email: str | None = None
-
-
 # https://developer.atlassian.com/cloud/admin/user-management/rest/api-group-profile/#api-users-account-id-manage-profile-get
-def get_managed_account(admin: AdminClient, account_id: str) -> ManagedAccount | None:
-    """The managed account, or None when the org does not manage it (or it is unknown)."""
+def get_managed_account(admin: AdminClient, account_id: str) -> OrgUser | None:
+    """The managed account, or None when the org does not manage it (or it is unknown).
+
+    Its `account` part has the fields of an entry of the org's user list (`OrgUser`).
+    """
     try:
         body = admin.api.request("GET", f"/users/{account_id}/manage/profile")
     except (Forbidden, NotFound):
         return None
     return parse_model(
-        ManagedAccount,
+        OrgUser,
         (body or {}).get("account"),
         family=admin.family,
         what="managed profile",
